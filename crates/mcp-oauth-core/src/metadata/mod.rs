@@ -1,0 +1,4 @@
+//! Authorization server and protected resource metadata.
+
+pub mod resource;
+pub mod server;

@@ -1,0 +1,82 @@
+//! `cargo xtask ci`: the one test command.
+
+use crate::{cargo, step};
+use std::process::Command;
+
+/// The target without std used to prove the core and its dependencies are `no_std`.
+const NO_STD_TARGET: &str = "thumbv7em-none-eabihf";
+
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    if let Some(a) = args.first() {
+        return Err(format!("`ci` takes no arguments (got `{a}`)"));
+    }
+    step("format", cargo().args(["fmt", "--all", "--check"]))?;
+    step(
+        "clippy",
+        cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    step(
+        "clippy (core, no default features)",
+        cargo().args([
+            "clippy",
+            "-p",
+            "mcp-oauth-core",
+            "--no-default-features",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    // INSTA_UPDATE=no: a changed, new or missing snapshot fails instead of being written.
+    step(
+        "tests",
+        cargo()
+            .args(["test", "--workspace", "--all-features"])
+            .env("INSTA_UPDATE", "no")
+            .env("CI", "true"),
+    )?;
+    ensure_target(NO_STD_TARGET)?;
+    step(
+        "no_std build (core)",
+        cargo().args([
+            "build",
+            "-p",
+            "mcp-oauth-core",
+            "--no-default-features",
+            "--target",
+            NO_STD_TARGET,
+        ]),
+    )?;
+    step(
+        "docs",
+        cargo()
+            .args(["doc", "--workspace", "--no-deps", "--all-features"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )?;
+    println!("\nxtask ci: all steps passed");
+    Ok(())
+}
+
+/// Install a rustup target when it is missing.
+fn ensure_target(target: &str) -> Result<(), String> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|e| format!("rustup is needed to add the {target} target: {e}"))?;
+    let listed = String::from_utf8_lossy(&installed.stdout);
+    if listed.lines().any(|l| l.trim() == target) {
+        return Ok(());
+    }
+    step(
+        &format!("install target {target}"),
+        Command::new("rustup").args(["target", "add", target]),
+    )
+}

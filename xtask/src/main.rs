@@ -1,0 +1,75 @@
+//! Project automation, run as `cargo xtask <command>` (see `.cargo/config.toml`).
+//!
+//! Commands:
+//!
+//! - `ci`: everything CI checks, in order, stopping at the first failure.
+//!
+//! The pattern is matklad's cargo-xtask: plain Rust, no shell scripts, nothing to install but
+//! cargo and rustup.
+
+use std::env;
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+mod ci;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  ci      run every check CI runs: fmt, clippy, tests (snapshots locked), the no_std build, docs
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci::run(&args[1..]),
+        Some("help" | "--help" | "-h") | None => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the parent of this crate's directory).
+fn workspace_root() -> std::path::PathBuf {
+    let manifest = env!("CARGO_MANIFEST_DIR");
+    std::path::Path::new(manifest)
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+/// `cargo` as the caller invoked it (respects `$CARGO`, which cargo sets for subcommands).
+fn cargo() -> Command {
+    let mut cmd = Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(workspace_root());
+    cmd
+}
+
+/// Run a named step; fail with a message naming the step and the command.
+fn step(name: &str, cmd: &mut Command) -> Result<(), String> {
+    let shown = format!("{cmd:?}").replace('"', "");
+    println!("\n==> {name}\n    $ {shown}");
+    let start = Instant::now();
+    let status = cmd
+        .status()
+        .map_err(|e| format!("step `{name}`: could not start: {e}"))?;
+    let secs = start.elapsed().as_secs_f64();
+    if status.success() {
+        println!("<== {name}: ok ({secs:.1}s)");
+        Ok(())
+    } else {
+        Err(format!(
+            "step `{name}` failed ({status}) after {secs:.1}s; rerun: {shown}"
+        ))
+    }
+}
