@@ -19,7 +19,7 @@ std::thread_local! {
 }
 
 /// Forwards to the system allocator and counts `alloc`, `alloc_zeroed` and `realloc` calls.
-pub struct CountingAlloc;
+pub(crate) struct CountingAlloc;
 
 fn bump() {
     // `try_with`: during thread teardown the slot may be gone; such allocations are not ours.
@@ -56,7 +56,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
 static GLOBAL: CountingAlloc = CountingAlloc;
 
 /// Run `f` and return its result with the number of heap allocations it made on this thread.
-pub fn allocations<R>(f: impl FnOnce() -> R) -> (R, u64) {
+pub(crate) fn allocations<R>(f: impl FnOnce() -> R) -> (R, u64) {
     let before = ALLOCATIONS.with(Cell::get);
     let r = f();
     let after = ALLOCATIONS.with(Cell::get);
