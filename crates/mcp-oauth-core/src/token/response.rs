@@ -334,12 +334,15 @@ pub fn parse_token_response(
     let token_type = match m.token_type.take() {
         Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => TokenType::Bearer,
         Some(Value::String(t)) => {
-            let shown =
-                if t.contains(access_token.secret()) || contains_secret(&t, &m.refresh_token) {
-                    String::from("[redacted]")
-                } else {
-                    short_text(&t)
-                };
+            let shown = short_text(&t);
+            let leaks = |text: &str| {
+                text.contains(access_token.secret()) || contains_secret(text, &m.refresh_token)
+            };
+            let shown = if leaks(&t) || leaks(&shown) {
+                String::from("[redacted]")
+            } else {
+                shown
+            };
             return Err(TokenResponseError::UnsupportedTokenType(shown));
         }
         None | Some(Value::Null) => return Err(TokenResponseError::MissingTokenType),
@@ -617,10 +620,11 @@ fn error_response(
     let leaks = |text: &str| {
         contains_secret(text, &m.access_token) || contains_secret(text, &m.refresh_token)
     };
-    let code = if leaks(code) {
+    let parsed = TokenErrorCode::parse(code);
+    let code = if leaks(code) || leaks(parsed.as_str()) {
         TokenErrorCode::Unknown(String::from("[redacted]"))
     } else {
-        TokenErrorCode::parse(code)
+        parsed
     };
     let text = |v: &Option<Value>| match v {
         Some(Value::String(s)) if !leaks(s) => Some(truncate(s, MAX_SERVER_TEXT).to_owned()),
@@ -674,4 +678,70 @@ fn short_text(s: &str) -> String {
         .filter(|c| c.is_ascii_graphic() || *c == ' ')
         .take(MAX_SHORT_TEXT)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    const NOW: Timestamp = Timestamp::from_unix_seconds(1_700_000_000);
+
+    fn json(status: u16, body: &str) -> HttpResponse {
+        HttpResponse::new(
+            status,
+            vec![("content-type".into(), b"application/json".to_vec())],
+            body.as_bytes().to_vec(),
+        )
+    }
+
+    #[test]
+    fn expiry_edge_cases_v3() {
+        let at = |v: Value| expiry(NOW, Some(&v)).map(Timestamp::unix_seconds);
+        assert_eq!(at(serde_json::json!(3600)), Some(1_700_003_600));
+        assert_eq!(at(serde_json::json!("3600")), Some(1_700_003_600));
+        assert_eq!(at(serde_json::json!(" 60 ")), Some(1_700_000_060));
+        assert_eq!(at(serde_json::json!(0)), Some(1_700_000_000));
+        assert_eq!(at(serde_json::json!(59.9)), Some(1_700_000_059));
+        assert_eq!(at(serde_json::json!(-1)), None);
+        assert_eq!(at(serde_json::json!(-0.5)), None);
+        assert_eq!(at(serde_json::json!("-1")), None);
+        assert_eq!(at(serde_json::json!("soon")), None);
+        assert_eq!(at(serde_json::json!(true)), None);
+        assert_eq!(at(serde_json::json!(1e300)), Some(u64::MAX / 1000));
+        assert_eq!(at(serde_json::json!(u64::MAX)), Some(u64::MAX / 1000));
+        assert_eq!(expiry(NOW, None), None);
+    }
+
+    #[test]
+    fn truncation_respects_char_boundaries() {
+        assert_eq!(truncate("ab\u{e9}", 3), "ab");
+        assert_eq!(truncate("abc", 10), "abc");
+        assert_eq!(short_text("a\u{7}b\u{e9} c"), "ab c");
+        assert_eq!(short_text(&"x".repeat(100)).len(), MAX_SHORT_TEXT);
+    }
+
+    #[test]
+    fn error_text_containing_a_token_is_dropped() {
+        let r = json(
+            400,
+            r#"{"error":"invalid_grant","refresh_token":"RT-SECRET-1","error_description":"bad RT-SECRET-1","error_uri":"ok"}"#,
+        );
+        let Err(TokenResponseError::Server(e)) = parse_token_response(&r, NOW, &Scopes::new())
+        else {
+            panic!("expected a server error");
+        };
+        assert_eq!(e.description(), None);
+        assert_eq!(e.uri(), Some("ok"));
+    }
+
+    #[test]
+    fn unknown_members_are_skipped_without_values_v5() {
+        let r = json(
+            200,
+            r#"{"nested":{"access_token":"x","a":[1,2,{"b":null}]},"access_token":"at","token_type":"Bearer","id_token":"eyJ"}"#,
+        );
+        let t = parse_token_response(&r, NOW, &Scopes::new()).unwrap();
+        assert_eq!(t.access_token().secret(), "at");
+    }
 }
