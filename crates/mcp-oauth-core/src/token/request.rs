@@ -472,6 +472,9 @@ impl TokenRequest {
     ///
     /// A [`TokenRequestError`] for a refused endpoint, an empty required parameter, a `resource`
     /// that is not an absolute URI without fragment, or a reserved or repeated extra parameter.
+    /// The request is consumed either way: after an error the authorization code is dropped
+    /// (wiped), because every one of these errors is a configuration mistake that retrying with
+    /// the same code would not fix.
     pub fn build(
         self,
         token_endpoint: &str,
