@@ -1,0 +1,694 @@
+//! Token endpoint requests (RFC 6749 §2.3.1, §3.2, §4.1.3, §4.4, §6; RFC 7636 §4.5; RFC 8707).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use url::form_urlencoded;
+
+use crate::Scopes;
+use crate::http::{HeaderValue, HttpRequest, Method};
+use crate::secret::{AuthorizationCode, ClientSecret, RefreshToken, wipe_string};
+use crate::urls::{UrlError, UrlPolicy};
+
+/// A client authentication method at the token endpoint (RFC 7591 §2
+/// `token_endpoint_auth_method`, RFC 8414 §2 `token_endpoint_auth_methods_supported`).
+///
+/// Only the methods this crate can perform are listed; `private_key_jwt` will join them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ClientAuthMethod {
+    /// `none`: a public client; `client_id` goes in the body (checklist T-7).
+    None,
+    /// `client_secret_basic`: HTTP Basic with the form-encoded id and secret (RFC 6749 §2.3.1,
+    /// checklist T-5).
+    ClientSecretBasic,
+    /// `client_secret_post`: `client_id` and `client_secret` in the body (checklist T-6).
+    ClientSecretPost,
+}
+
+impl ClientAuthMethod {
+    /// The registered name of the method.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+        }
+    }
+
+    /// The method with registered name `name` (exact, case-sensitive), if this crate supports it.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "none" => Some(Self::None),
+            "client_secret_basic" => Some(Self::ClientSecretBasic),
+            "client_secret_post" => Some(Self::ClientSecretPost),
+            _ => None,
+        }
+    }
+
+    /// Whether the method needs a client secret.
+    #[must_use]
+    pub const fn needs_secret(self) -> bool {
+        matches!(self, Self::ClientSecretBasic | Self::ClientSecretPost)
+    }
+}
+
+impl fmt::Display for ClientAuthMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why no client authentication could be set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientAuthError {
+    /// The client has a secret, but the authorization server lists none of `client_secret_basic`,
+    /// `client_secret_post` or `none` (for example only `private_key_jwt`).
+    #[error(
+        "the authorization server supports no client authentication method this client can use"
+    )]
+    NoCompatibleMethod,
+    /// The chosen method needs a client secret and none was given.
+    #[error("client authentication method needs a client secret")]
+    MissingClientSecret,
+    /// The client id is empty.
+    #[error("client id is empty")]
+    EmptyClientId,
+}
+
+/// Choose the client authentication method for the token endpoint (checklist T-4, M-6).
+///
+/// - `registered`: the `token_endpoint_auth_method` the client registered with or that the
+///   registration response returned, if any;
+/// - `has_secret`: whether a client secret is available;
+/// - `supported`: the authorization server's `token_endpoint_auth_methods_supported`, or `None`
+///   when the metadata omits it. Absent means `["client_secret_basic"]` (RFC 8414 §2); an empty
+///   list is treated like an absent one.
+///
+/// The order is:
+///
+/// 1. the registered method, if this crate supports it, its secret requirement is met, and the
+///    server lists it or lists nothing;
+/// 2. with a secret: `client_secret_basic` if listed (or the list is absent), then
+///    `client_secret_post`, then `none` if listed;
+/// 3. without a secret: `none`. A public client has nothing else to offer, and servers such as
+///    Microsoft Entra ID accept public clients without listing `none`.
+///
+/// A registered method this crate does not implement (`private_key_jwt`, `tls_client_auth`, …)
+/// is skipped, not an error.
+///
+/// ```
+/// use mcp_oauth_core::token::{ClientAuthMethod, select_client_auth_method};
+///
+/// let only_post = ["client_secret_post".to_string()];
+/// assert_eq!(
+///     select_client_auth_method(None, true, Some(&only_post)),
+///     Ok(ClientAuthMethod::ClientSecretPost)
+/// );
+/// assert_eq!(
+///     select_client_auth_method(None, true, None),
+///     Ok(ClientAuthMethod::ClientSecretBasic)
+/// );
+/// assert_eq!(select_client_auth_method(Some("none"), false, None), Ok(ClientAuthMethod::None));
+/// ```
+///
+/// # Errors
+///
+/// [`ClientAuthError::NoCompatibleMethod`] when the client has a secret and the server lists none
+/// of the methods above.
+pub fn select_client_auth_method(
+    registered: Option<&str>,
+    has_secret: bool,
+    supported: Option<&[String]>,
+) -> Result<ClientAuthMethod, ClientAuthError> {
+    let supported = supported.filter(|s| !s.is_empty());
+    let listed = |m: ClientAuthMethod| match supported {
+        None => m == ClientAuthMethod::ClientSecretBasic,
+        Some(list) => list.iter().any(|s| s == m.as_str()),
+    };
+    if let Some(m) = registered.and_then(ClientAuthMethod::from_name) {
+        let usable = has_secret || !m.needs_secret();
+        if usable && (supported.is_none() || listed(m)) {
+            return Ok(m);
+        }
+    }
+    if !has_secret {
+        return Ok(ClientAuthMethod::None);
+    }
+    [
+        ClientAuthMethod::ClientSecretBasic,
+        ClientAuthMethod::ClientSecretPost,
+        ClientAuthMethod::None,
+    ]
+    .into_iter()
+    .find(|m| listed(*m))
+    .ok_or(ClientAuthError::NoCompatibleMethod)
+}
+
+/// How the client authenticates one token request: exactly one method (checklist T-8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientAuth {
+    /// A public client: `client_id` in the body, nothing else (checklist T-7).
+    None {
+        /// The client identifier.
+        client_id: String,
+    },
+    /// `Authorization: Basic` with the form-encoded id and secret (checklist T-5).
+    ClientSecretBasic {
+        /// The client identifier.
+        client_id: String,
+        /// The client secret.
+        client_secret: ClientSecret,
+    },
+    /// `client_id` and `client_secret` in the body (checklist T-6).
+    ClientSecretPost {
+        /// The client identifier.
+        client_id: String,
+        /// The client secret.
+        client_secret: ClientSecret,
+    },
+}
+
+impl ClientAuth {
+    /// Set up `method` for `client_id`, using `client_secret` when the method needs one.
+    ///
+    /// A secret passed with [`ClientAuthMethod::None`] is dropped, never sent.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientAuthError::EmptyClientId`], or [`ClientAuthError::MissingClientSecret`] when the
+    /// method needs a secret and `client_secret` is `None`.
+    pub fn new(
+        method: ClientAuthMethod,
+        client_id: String,
+        client_secret: Option<ClientSecret>,
+    ) -> Result<Self, ClientAuthError> {
+        if client_id.is_empty() {
+            return Err(ClientAuthError::EmptyClientId);
+        }
+        match (method, client_secret) {
+            (ClientAuthMethod::None, _) => Ok(Self::None { client_id }),
+            (ClientAuthMethod::ClientSecretBasic, Some(client_secret)) => {
+                Ok(Self::ClientSecretBasic {
+                    client_id,
+                    client_secret,
+                })
+            }
+            (ClientAuthMethod::ClientSecretPost, Some(client_secret)) => {
+                Ok(Self::ClientSecretPost {
+                    client_id,
+                    client_secret,
+                })
+            }
+            (_, None) => Err(ClientAuthError::MissingClientSecret),
+        }
+    }
+
+    /// The method in use.
+    #[must_use]
+    pub fn method(&self) -> ClientAuthMethod {
+        match self {
+            Self::None { .. } => ClientAuthMethod::None,
+            Self::ClientSecretBasic { .. } => ClientAuthMethod::ClientSecretBasic,
+            Self::ClientSecretPost { .. } => ClientAuthMethod::ClientSecretPost,
+        }
+    }
+
+    /// The client identifier.
+    #[must_use]
+    pub fn client_id(&self) -> &str {
+        match self {
+            Self::None { client_id }
+            | Self::ClientSecretBasic { client_id, .. }
+            | Self::ClientSecretPost { client_id, .. } => client_id,
+        }
+    }
+}
+
+/// The `Authorization` header value for `client_secret_basic` (RFC 6749 §2.3.1): the id and the
+/// secret are each form-urlencoded, joined with `:`, and the result is base64-encoded.
+///
+/// The value is a credential, so it is a sensitive [`HeaderValue`].
+///
+/// ```
+/// use mcp_oauth_core::secret::ClientSecret;
+/// use mcp_oauth_core::token::basic_auth_header;
+///
+/// let v = basic_auth_header("a:b", &ClientSecret::new("p@ss word".into()));
+/// assert_eq!(v.as_str(), "Basic YSUzQWI6cCU0MHNzK3dvcmQ=");
+/// assert!(v.is_sensitive());
+/// ```
+#[must_use]
+pub fn basic_auth_header(client_id: &str, client_secret: &ClientSecret) -> HeaderValue {
+    let mut joined = String::with_capacity(
+        encoded_len_bound(client_id.len())
+            .saturating_add(encoded_len_bound(client_secret.secret().len()))
+            .saturating_add(1),
+    );
+    joined.extend(form_urlencoded::byte_serialize(client_id.as_bytes()));
+    joined.push(':');
+    joined.extend(form_urlencoded::byte_serialize(
+        client_secret.secret().as_bytes(),
+    ));
+    let b64_len = base64::encoded_len(joined.len(), true).unwrap_or(0);
+    let mut buf = alloc::vec![0u8; b64_len];
+    let written = base64::Engine::encode_slice(
+        &base64::engine::general_purpose::STANDARD,
+        joined.as_bytes(),
+        &mut buf,
+    )
+    .unwrap_or(0);
+    let mut value = String::with_capacity("Basic ".len().saturating_add(written));
+    value.push_str("Basic ");
+    // Base64 output is ASCII, so each byte is one char.
+    value.extend(buf.iter().take(written).map(|b| char::from(*b)));
+    crate::secret::wipe_bytes(&mut buf);
+    wipe_string(&mut joined);
+    HeaderValue::sensitive(value)
+}
+
+/// Why a token request could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenRequestError {
+    /// The token endpoint URL breaks the transport policy: not https, or http on a host that is
+    /// not loopback or without the loopback switch (checklist T-3).
+    #[error("token endpoint refused: {0}")]
+    Endpoint(UrlError),
+    /// A required parameter (named here) is empty.
+    #[error("token request parameter `{0}` is empty")]
+    EmptyParameter(&'static str),
+    /// `resource` is not an absolute URI or carries a fragment (RFC 8707 §2).
+    #[error("resource is not an absolute URI without a fragment")]
+    InvalidResource,
+    /// An extra parameter uses a name the request sets itself (named here).
+    #[error("extra parameter `{0}` is reserved")]
+    ReservedParameter(String),
+    /// An extra parameter name is given twice (named here).
+    #[error("extra parameter `{0}` is given twice")]
+    DuplicateParameter(String),
+    /// A refresh asked for a scope that is not part of the grant: a refresh may only keep or
+    /// narrow the scope (RFC 6749 §6, checklist F-2). Start a new authorization instead.
+    #[error("a refresh cannot add scopes; start a new authorization")]
+    ScopeNotGranted,
+    /// The client authentication is unusable (empty client id).
+    #[error("client authentication: {0}")]
+    ClientAuth(ClientAuthError),
+}
+
+/// A value that may be secret: redacted in `Debug`, wiped on drop.
+struct Sensitive(String);
+
+impl fmt::Debug for Sensitive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl Drop for Sensitive {
+    fn drop(&mut self) {
+        wipe_string(&mut self.0);
+    }
+}
+
+#[derive(Debug)]
+enum Grant {
+    AuthorizationCode {
+        code: AuthorizationCode,
+        redirect_uri: String,
+        code_verifier: Sensitive,
+    },
+    RefreshToken {
+        refresh_token: RefreshToken,
+    },
+    ClientCredentials,
+}
+
+impl Grant {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::AuthorizationCode { .. } => "authorization_code",
+            Self::RefreshToken { .. } => "refresh_token",
+            Self::ClientCredentials => "client_credentials",
+        }
+    }
+}
+
+/// Parameter names the request sets itself; extra parameters may not use them.
+const RESERVED: &[&str] = &[
+    "grant_type",
+    "code",
+    "redirect_uri",
+    "code_verifier",
+    "refresh_token",
+    "resource",
+    "scope",
+    "client_id",
+    "client_secret",
+    "client_assertion",
+    "client_assertion_type",
+];
+
+/// A token request, ready to be turned into an [`HttpRequest`] by [`TokenRequest::build`].
+///
+/// Three grants are offered: [`authorization_code`](Self::authorization_code),
+/// [`refresh`](Self::refresh) / [`refresh_narrowed`](Self::refresh_narrowed) and
+/// [`client_credentials`](Self::client_credentials). Every one carries `resource` (RFC 8707,
+/// checklist T-10), sent exactly as given (Q-6). There is deliberately no way to set a scope on a
+/// refresh that is wider than the grant (F-2), and no scope on a code exchange (the scope was
+/// fixed by the authorization request).
+///
+/// `Debug` redacts the code, verifier, refresh token and extra values.
+#[derive(Debug)]
+#[must_use = "a token request does nothing until built and sent"]
+pub struct TokenRequest {
+    grant: Grant,
+    resource: String,
+    scope: Option<Scopes>,
+    extra: Vec<(String, Sensitive)>,
+}
+
+impl TokenRequest {
+    /// Exchange an authorization code (RFC 6749 §4.1.3, RFC 7636 §4.5; checklist T-2).
+    ///
+    /// - `code` is consumed: a code can be redeemed once (C-14).
+    /// - `redirect_uri` must be the string sent in the authorization request, byte for byte.
+    /// - `code_verifier` is the PKCE verifier of this flow.
+    /// - `resource` is the canonical MCP server URI, identical to the one in the authorization
+    ///   request (Q-11).
+    pub fn authorization_code(
+        code: AuthorizationCode,
+        redirect_uri: &str,
+        code_verifier: &str,
+        resource: &str,
+    ) -> Self {
+        Self {
+            grant: Grant::AuthorizationCode {
+                code,
+                redirect_uri: String::from(redirect_uri),
+                code_verifier: Sensitive(String::from(code_verifier)),
+            },
+            resource: String::from(resource),
+            scope: None,
+            extra: Vec::new(),
+        }
+    }
+
+    /// Refresh, keeping the scope of the grant (RFC 6749 §6; checklist F-1). No `scope`
+    /// parameter is sent, which means "the scope originally granted".
+    pub fn refresh(refresh_token: &RefreshToken, resource: &str) -> Self {
+        Self {
+            grant: Grant::RefreshToken {
+                refresh_token: refresh_token.clone(),
+            },
+            resource: String::from(resource),
+            scope: None,
+            extra: Vec::new(),
+        }
+    }
+
+    /// Refresh with a narrower scope: `scope` must be a subset of `granted` (checklist F-1, F-2).
+    /// An empty `scope` sends no `scope` parameter, like [`TokenRequest::refresh`] (Q-7).
+    ///
+    /// # Errors
+    ///
+    /// [`TokenRequestError::ScopeNotGranted`] when `scope` has a token `granted` lacks: widening
+    /// needs a new authorization request (S-7).
+    pub fn refresh_narrowed(
+        refresh_token: &RefreshToken,
+        resource: &str,
+        granted: &Scopes,
+        scope: &Scopes,
+    ) -> Result<Self, TokenRequestError> {
+        if !granted.contains_all(scope) {
+            return Err(TokenRequestError::ScopeNotGranted);
+        }
+        let mut req = Self::refresh(refresh_token, resource);
+        req.scope = Some(scope.clone()).filter(|s| !s.is_empty());
+        Ok(req)
+    }
+
+    /// A client credentials grant (RFC 6749 §4.4; MCP extension, checklist M-4). An empty `scope`
+    /// sends no `scope` parameter (Q-7).
+    pub fn client_credentials(resource: &str, scope: &Scopes) -> Self {
+        Self {
+            grant: Grant::ClientCredentials,
+            resource: String::from(resource),
+            scope: Some(scope.clone()).filter(|s| !s.is_empty()),
+            extra: Vec::new(),
+        }
+    }
+
+    /// Add an extra body parameter (for example a vendor-specific one). The value is treated as
+    /// possibly secret. Names the request sets itself, and repeated names, are refused by
+    /// [`TokenRequest::build`].
+    pub fn extra_param(mut self, name: &str, value: &str) -> Self {
+        self.extra
+            .push((String::from(name), Sensitive(String::from(value))));
+        self
+    }
+
+    /// The `grant_type` this request sends.
+    #[must_use]
+    pub fn grant_type(&self) -> &'static str {
+        self.grant.name()
+    }
+
+    /// Build the `POST` to `token_endpoint` (checklist T-1).
+    ///
+    /// The endpoint is checked against `policy` before any credential is put in the request
+    /// (T-3); pass a policy with [`UrlPolicy::allow_loopback_http`] only for local development.
+    /// The request carries `Content-Type: application/x-www-form-urlencoded`,
+    /// `Accept: application/json`, the grant parameters, `resource`, the optional `scope`, the
+    /// client authentication of `auth` (one method only, T-8) and the extra parameters, each
+    /// parameter exactly once.
+    ///
+    /// # Errors
+    ///
+    /// A [`TokenRequestError`] for a refused endpoint, an empty required parameter, a `resource`
+    /// that is not an absolute URI without fragment, or a reserved or repeated extra parameter.
+    /// The request is consumed either way: after an error the authorization code is dropped
+    /// (wiped), because every one of these errors is a configuration mistake that retrying with
+    /// the same code would not fix.
+    pub fn build(
+        self,
+        token_endpoint: &str,
+        auth: &ClientAuth,
+        policy: UrlPolicy,
+    ) -> Result<HttpRequest, TokenRequestError> {
+        policy
+            .check(token_endpoint)
+            .map_err(TokenRequestError::Endpoint)?;
+        self.validate(auth)?;
+
+        let mut params: Vec<(&str, &str)> = Vec::with_capacity(8 + self.extra.len());
+        params.push(("grant_type", self.grant.name()));
+        match &self.grant {
+            Grant::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier,
+            } => {
+                params.push(("code", code.secret()));
+                params.push(("redirect_uri", redirect_uri));
+                params.push(("code_verifier", &code_verifier.0));
+            }
+            Grant::RefreshToken { refresh_token } => {
+                params.push(("refresh_token", refresh_token.secret()));
+            }
+            Grant::ClientCredentials => {}
+        }
+        params.push(("resource", &self.resource));
+        let scope = self.scope.as_ref().map(alloc::string::ToString::to_string);
+        if let Some(scope) = &scope {
+            params.push(("scope", scope));
+        }
+        let mut headers = alloc::vec![
+            (
+                "content-type",
+                HeaderValue::new("application/x-www-form-urlencoded"),
+            ),
+            ("accept", HeaderValue::new("application/json")),
+        ];
+        match auth {
+            ClientAuth::None { client_id } => params.push(("client_id", client_id)),
+            ClientAuth::ClientSecretBasic {
+                client_id,
+                client_secret,
+            } => headers.push(("authorization", basic_auth_header(client_id, client_secret))),
+            ClientAuth::ClientSecretPost {
+                client_id,
+                client_secret,
+            } => {
+                params.push(("client_id", client_id));
+                params.push(("client_secret", client_secret.secret()));
+            }
+        }
+        for (name, value) in &self.extra {
+            params.push((name, &value.0));
+        }
+
+        // Reserve the worst case (every byte percent-encoded) so the buffer holding secrets is
+        // never reallocated, which would leave an unwiped copy behind.
+        let capacity = params.iter().fold(0usize, |acc, (k, v)| {
+            acc.saturating_add(encoded_len_bound(k.len()))
+                .saturating_add(encoded_len_bound(v.len()))
+                .saturating_add(2)
+        });
+        let mut body = String::with_capacity(capacity);
+        form_urlencoded::Serializer::new(&mut body).extend_pairs(params.iter().copied());
+
+        Ok(HttpRequest {
+            method: Method::Post,
+            url: String::from(token_endpoint),
+            headers,
+            body: body.into_bytes(),
+        })
+    }
+
+    fn validate(&self, auth: &ClientAuth) -> Result<(), TokenRequestError> {
+        let empty = TokenRequestError::EmptyParameter;
+        match &self.grant {
+            Grant::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier,
+            } => {
+                if code.secret().is_empty() {
+                    return Err(empty("code"));
+                }
+                if redirect_uri.is_empty() {
+                    return Err(empty("redirect_uri"));
+                }
+                if code_verifier.0.is_empty() {
+                    return Err(empty("code_verifier"));
+                }
+            }
+            Grant::RefreshToken { refresh_token } => {
+                if refresh_token.secret().is_empty() {
+                    return Err(empty("refresh_token"));
+                }
+            }
+            Grant::ClientCredentials => {}
+        }
+        if self.resource.is_empty() {
+            return Err(empty("resource"));
+        }
+        // Checked, but sent as the caller's string: `Url` would add a `/` to an empty path (Q-6).
+        match url::Url::parse(&self.resource) {
+            Ok(u) if u.fragment().is_none() => {}
+            _ => return Err(TokenRequestError::InvalidResource),
+        }
+        if auth.client_id().is_empty() {
+            return Err(TokenRequestError::ClientAuth(
+                ClientAuthError::EmptyClientId,
+            ));
+        }
+        for (i, (name, _)) in self.extra.iter().enumerate() {
+            if name.is_empty() {
+                return Err(empty("extra parameter name"));
+            }
+            if RESERVED.contains(&name.as_str()) {
+                return Err(TokenRequestError::ReservedParameter(name.clone()));
+            }
+            let seen_before = self
+                .extra
+                .get(..i)
+                .is_some_and(|prev| prev.iter().any(|(n, _)| n == name));
+            if seen_before {
+                return Err(TokenRequestError::DuplicateParameter(name.clone()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An upper bound for the form-urlencoded length of `n` input bytes (each byte at most `%XX`).
+fn encoded_len_bound(n: usize) -> usize {
+    n.saturating_mul(3)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    fn pairs(req: &HttpRequest) -> Vec<(String, String)> {
+        form_urlencoded::parse(&req.body)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn basic_vector_t5() {
+        let v = basic_auth_header("a:b", &ClientSecret::new("p@ss word".into()));
+        assert_eq!(v.as_str(), "Basic YSUzQWI6cCU0MHNzK3dvcmQ=");
+        assert!(v.is_sensitive());
+    }
+
+    #[test]
+    fn code_exchange_public_client_t2_t7() {
+        let req = TokenRequest::authorization_code(
+            AuthorizationCode::new("c0de".into()),
+            "http://127.0.0.1:3000/cb",
+            "verifier",
+            "https://mcp.example.com",
+        )
+        .build(
+            "https://as.example.com/token",
+            &ClientAuth::None {
+                client_id: "app".into(),
+            },
+            UrlPolicy::https_only(),
+        )
+        .unwrap();
+        assert_eq!(
+            pairs(&req),
+            [
+                ("grant_type", "authorization_code"),
+                ("code", "c0de"),
+                ("redirect_uri", "http://127.0.0.1:3000/cb"),
+                ("code_verifier", "verifier"),
+                ("resource", "https://mcp.example.com"),
+                ("client_id", "app"),
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+        );
+        assert_eq!(req.header("authorization"), None);
+    }
+
+    #[test]
+    fn selection_order_t4() {
+        let list = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let basic_post = list(&["client_secret_basic", "client_secret_post"]);
+        assert_eq!(
+            select_client_auth_method(Some("client_secret_post"), true, Some(&basic_post)),
+            Ok(ClientAuthMethod::ClientSecretPost)
+        );
+        assert_eq!(
+            select_client_auth_method(Some("private_key_jwt"), true, Some(&basic_post)),
+            Ok(ClientAuthMethod::ClientSecretBasic)
+        );
+        assert_eq!(
+            select_client_auth_method(None, true, Some(&list(&["private_key_jwt"]))),
+            Err(ClientAuthError::NoCompatibleMethod)
+        );
+        assert_eq!(
+            select_client_auth_method(None, true, Some(&list(&["none"]))),
+            Ok(ClientAuthMethod::None)
+        );
+        assert_eq!(
+            select_client_auth_method(None, false, Some(&basic_post)),
+            Ok(ClientAuthMethod::None)
+        );
+        assert_eq!(
+            select_client_auth_method(None, true, Some(&[])),
+            Ok(ClientAuthMethod::ClientSecretBasic)
+        );
+    }
+}
