@@ -84,7 +84,8 @@ pub(crate) fn ascii_str(bytes: &[u8]) -> &str {
 /// A PKCE code verifier (RFC 7636 §4.1): 43 to 128 characters of `[A-Za-z0-9._~-]`.
 ///
 /// Stored inline (no heap). Secret: redacted `Debug`, no `Display`, not `Clone` (one verifier per
-/// flow, K-4), wiped on drop. Send it only in the token request of its own flow (K-7).
+/// flow, K-4), wiped on drop (best effort: moving the value may leave copies on the stack that
+/// only the compiler knows about). Send it only in the token request of its own flow (K-7).
 pub struct CodeVerifier {
     buf: [u8; Self::MAX_LEN],
     len: u8,
@@ -102,11 +103,12 @@ impl CodeVerifier {
     /// The [`Entropy`] is consumed so the same bytes cannot also become a `state` value.
     #[must_use]
     pub fn from_entropy(entropy: Entropy) -> Self {
-        let encoded = encode_32(entropy.bytes());
+        let mut encoded = encode_32(entropy.bytes());
         let mut buf = [0u8; Self::MAX_LEN];
         if let Some(dst) = buf.get_mut(..encoded.len()) {
             dst.copy_from_slice(&encoded);
         }
+        crate::secret::wipe_slice(&mut encoded);
         Self {
             buf,
             len: 43, // encode_32 always yields 43 bytes

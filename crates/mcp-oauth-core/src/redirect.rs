@@ -921,10 +921,14 @@ impl<'a> AuthorizationResponse<'a> {
             }));
         }
         let code = self.code.ok_or(RedirectError::MissingCode)?;
-        if !code.decoded_bytes().all(|b| (0x20..=0x7e).contains(&b)) {
-            return Err(RedirectError::InvalidCode);
+        let mut len = 0usize;
+        for b in code.decoded_bytes() {
+            if !(0x20..=0x7e).contains(&b) {
+                return Err(RedirectError::InvalidCode);
+            }
+            len = len.saturating_add(1);
         }
-        Ok(VerifiedCode { raw: code })
+        Ok(VerifiedCode { raw: code, len })
     }
 
     /// [`Self::verify`] followed by [`VerifiedCode::into_code`].
@@ -969,13 +973,15 @@ fn sanitized(v: FormValue<'_>) -> String {
 /// the redirect; `Debug` is redacted.
 pub struct VerifiedCode<'a> {
     raw: FormValue<'a>,
+    /// Decoded length, counted during verification.
+    len: usize,
 }
 
 impl VerifiedCode<'_> {
     /// The decoded code as the owned secret for the token request. Allocates once.
     #[must_use]
     pub fn into_code(self) -> AuthorizationCode {
-        let mut s = String::with_capacity(self.raw.decoded_len());
+        let mut s = String::with_capacity(self.len);
         // `verify` checked that every decoded byte is printable ASCII, so each byte is a char.
         s.extend(self.raw.decoded_bytes().map(char::from));
         AuthorizationCode::new(s)

@@ -57,11 +57,12 @@ impl StateToken {
     /// The [`Entropy`] is consumed so the same bytes cannot also become a PKCE verifier.
     #[must_use]
     pub fn from_entropy(entropy: Entropy) -> Self {
-        let encoded = encode_32(entropy.bytes());
+        let mut encoded = encode_32(entropy.bytes());
         let mut buf = [0u8; Self::MAX_LEN];
         if let Some(dst) = buf.get_mut(..encoded.len()) {
             dst.copy_from_slice(&encoded);
         }
+        crate::secret::wipe_slice(&mut encoded);
         Self { buf, len: 43 }
     }
 
