@@ -307,6 +307,8 @@ pub enum RegistrationWarning {
     /// A `client_secret` came without `client_secret_expires_at` (REQUIRED by RFC 7591 §3.2.1);
     /// it is treated as never expiring.
     SecretExpiryMissing,
+    /// `grant_types` was not returned; the requested ones are assumed.
+    GrantTypesNotReturned,
     /// Refresh tokens were requested but the returned `grant_types` lack `refresh_token`.
     RefreshTokenGrantMissing,
     /// A known member had the wrong type or an unusable value and was ignored.
@@ -983,6 +985,7 @@ fn parse_response(
         &mut warnings,
     )
     .unwrap_or_else(|| {
+        warnings.push(RegistrationWarning::GrantTypesNotReturned);
         requested
             .grant_types()
             .iter()
@@ -1256,6 +1259,7 @@ mod tests {
                 RegistrationWarning::IgnoredMember {
                     member: "grant_types"
                 },
+                RegistrationWarning::GrantTypesNotReturned,
                 RegistrationWarning::IgnoredMember { member: "scope" },
             ]
         );
