@@ -514,7 +514,8 @@ pub enum RegistrationError {
         /// The `error` code.
         code: RegistrationErrorCode,
         /// `error_description`. **Attacker-controlled text** from the server: show it only as
-        /// quoted, untrusted data. Control characters removed, at most 1024 bytes.
+        /// quoted, untrusted data. Control and bidirectional formatting characters removed, at
+        /// most 1024 bytes.
         description: Option<String>,
     },
     /// A status other than 200/201 without an RFC 7591 error object (for example an HTML page,
@@ -824,9 +825,16 @@ fn take_seconds(
     value
 }
 
+/// Control characters and bidirectional formatting characters (which can reorder how the text
+/// displays) are removed from untrusted server text.
+fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 fn sanitize_description(s: &str) -> String {
     let mut out = String::new();
-    for c in s.chars().filter(|c| !c.is_control()) {
+    for c in s.chars().filter(|c| !is_unsafe_char(*c)) {
         if out.len().saturating_add(c.len_utf8()) > MAX_DESCRIPTION {
             break;
         }
@@ -1162,6 +1170,7 @@ mod tests {
         assert!(!format!("{c:?}").contains("s3cr3t"));
     }
 
+    // covers: R-20
     #[test]
     fn secret_method_without_secret_is_unusable() {
         let body = r#"{"client_id":"c","token_endpoint_auth_method":"client_secret_basic"}"#;
@@ -1196,7 +1205,7 @@ mod tests {
 
     #[test]
     fn rejected_r19() {
-        let body = r#"{"error":"invalid_redirect_uri","error_description":"No\u0007 way"}"#;
+        let body = r#"{"error":"invalid_redirect_uri","error_description":"No\u0007 \u202eway"}"#;
         assert_eq!(
             metadata().parse_registration_response(&resp(400, body)),
             Err(RegistrationError::Rejected {
@@ -1220,6 +1229,7 @@ mod tests {
         ));
     }
 
+    // covers: R-19, R-21
     #[test]
     fn bodies_never_leak() {
         let bad = resp(201, r#"{"client_secret":"LEAK", "client_id": "#);
@@ -1239,6 +1249,7 @@ mod tests {
         );
     }
 
+    // covers: R-20, R-21
     #[test]
     fn tolerant_members() {
         let body = r#"{"client_id":"c","redirect_uris":"http://127.0.0.1:3000/callback",
@@ -1267,6 +1278,7 @@ mod tests {
         assert!(c.allows_refresh_tokens());
     }
 
+    // covers: R-20
     #[test]
     fn registration_access_token_redacted() {
         let body = r#"{"client_id":"c","registration_access_token":"RAT-SECRET",

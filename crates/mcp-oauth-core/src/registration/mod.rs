@@ -816,6 +816,7 @@ mod tests {
         assert_eq!(select_approach(j), RegistrationApproach::None);
     }
 
+    //
     #[test]
     fn dcr_only_with_endpoint_or_legacy_r14() {
         assert_eq!(
@@ -864,6 +865,7 @@ mod tests {
         }
     }
 
+    // covers: R-18, C-1
     #[test]
     fn application_type_derived_r18() {
         let native = ClientMetadata::new("a").with_redirect_uri("http://127.0.0.1:1/cb");
