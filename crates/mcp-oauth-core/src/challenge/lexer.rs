@@ -1,0 +1,431 @@
+//! The single-pass, allocation-free tokenizer behind every public parser entry point.
+//!
+//! It turns one or more `WWW-Authenticate` field lines into a stream of [`Item`]s: a challenge
+//! start, a parameter of the current challenge, or a syntax error after which it has already
+//! recovered. All state is `Copy`, so a challenge can keep a snapshot of the lexer positioned
+//! at its parameters and re-read them on demand.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::error::{ChallengeError, Position};
+use super::value::{ParamValue, ValueSyntax};
+
+/// `tchar` (RFC 9110 §5.6.2).
+pub(crate) const fn is_tchar(b: u8) -> bool {
+    matches!(
+        b,
+        b'!' | b'#'
+            | b'$'
+            | b'%'
+            | b'&'
+            | b'\''
+            | b'*'
+            | b'+'
+            | b'-'
+            | b'.'
+            | b'^'
+            | b'_'
+            | b'`'
+            | b'|'
+            | b'~'
+            | b'0'..=b'9'
+            | b'a'..=b'z'
+            | b'A'..=b'Z'
+    )
+}
+
+/// The characters of `token68` before its `=` padding (RFC 9110 §11.2).
+const fn is_token68_char(b: u8) -> bool {
+    matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
+}
+
+/// `OWS` / `BWS` (RFC 9110 §5.6.3).
+const fn is_ows(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// `qdtext` (RFC 9110 §5.6.4), obs-text included.
+const fn is_qdtext(b: u8) -> bool {
+    b == b'\t' || b == b' ' || b == 0x21 || (b >= 0x23 && b <= 0x5B) || (b >= 0x5D && b != 0x7F)
+}
+
+/// The second byte of a `quoted-pair`: HTAB, SP, VCHAR or obs-text.
+const fn is_quoted_pair_byte(b: u8) -> bool {
+    b == b'\t' || (b >= 0x20 && b != 0x7F)
+}
+
+/// A byte of a lenient unquoted value: VCHAR except `,`, `"` and `\`.
+const fn is_bare_byte(b: u8) -> bool {
+    b >= 0x21 && b <= 0x7E && b != b',' && b != b'"' && b != b'\\'
+}
+
+/// A token or token68 as `&str`. They are ASCII by construction.
+fn ascii(bytes: &[u8]) -> &str {
+    // Callers pass only tchar/token68 bytes, which are ASCII, so this cannot fail.
+    core::str::from_utf8(bytes).unwrap_or_default()
+}
+
+/// The field lines after the current one.
+#[derive(Clone, Copy)]
+pub(crate) enum Rest<'a> {
+    Bytes(&'a [&'a [u8]]),
+    Strs(&'a [&'a str]),
+    /// Response headers; only `www-authenticate` entries are lines.
+    Headers(&'a [(String, Vec<u8>)]),
+}
+
+impl<'a> Rest<'a> {
+    fn next_line(&mut self) -> Option<&'a [u8]> {
+        match self {
+            Self::Bytes(lines) => {
+                let (first, rest) = lines.split_first()?;
+                *lines = rest;
+                Some(first)
+            }
+            Self::Strs(lines) => {
+                let (first, rest) = lines.split_first()?;
+                *lines = rest;
+                Some(first.as_bytes())
+            }
+            Self::Headers(headers) => loop {
+                let ((name, value), rest) = headers.split_first()?;
+                *headers = rest;
+                if name.eq_ignore_ascii_case("www-authenticate") {
+                    return Some(value.as_slice());
+                }
+            },
+        }
+    }
+}
+
+/// Where the lexer expects to be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// At the start of a list element (a challenge or a parameter), after optional OWS/commas.
+    ElementStart,
+    /// After a complete value; only OWS then a comma or the end of the line may follow.
+    AfterValue,
+}
+
+/// Which challenge a parameter found now would belong to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ctx {
+    /// No challenge yet, or attribution was lost while recovering from an error.
+    Outside,
+    /// The current challenge takes auth-params.
+    Params,
+    /// The current challenge carries a token68 and takes no auth-params.
+    Token68,
+}
+
+/// One lexical item.
+pub(crate) enum Item<'a> {
+    Challenge {
+        scheme: &'a str,
+        token68: Option<&'a str>,
+        /// The lexer positioned right after the scheme (and token68).
+        params: Lexer<'a>,
+    },
+    Param {
+        name: &'a str,
+        value: ParamValue<'a>,
+    },
+    Error(ChallengeError),
+}
+
+/// The tokenizer state. See the module docs of `challenge` for the recovery rules.
+#[derive(Clone, Copy)]
+pub(crate) struct Lexer<'a> {
+    line: &'a [u8],
+    pos: usize,
+    line_no: usize,
+    rest: Rest<'a>,
+    phase: Phase,
+    pub(crate) ctx: Ctx,
+}
+
+impl<'a> Lexer<'a> {
+    pub(crate) fn new(mut rest: Rest<'a>) -> Self {
+        let line = rest.next_line().unwrap_or_default();
+        Self {
+            line,
+            pos: 0,
+            line_no: 0,
+            rest,
+            phase: Phase::ElementStart,
+            ctx: Ctx::Outside,
+        }
+    }
+
+    /// A lexer over exactly one line.
+    pub(crate) fn single(line: &'a [u8]) -> Self {
+        Self {
+            line,
+            pos: 0,
+            line_no: 0,
+            rest: Rest::Bytes(&[]),
+            phase: Phase::ElementStart,
+            ctx: Ctx::Outside,
+        }
+    }
+
+    fn at(&self, i: usize) -> Option<u8> {
+        self.line.get(i).copied()
+    }
+
+    fn skip(&self, from: usize, f: impl Fn(u8) -> bool) -> usize {
+        let mut i = from;
+        while self.at(i).is_some_and(&f) {
+            i += 1;
+        }
+        i
+    }
+
+    fn slice(&self, from: usize, to: usize) -> &'a [u8] {
+        self.line.get(from..to).unwrap_or_default()
+    }
+
+    fn position(&self, offset: usize) -> Position {
+        Position::new(self.line_no, offset)
+    }
+
+    /// Whether `token BWS "=" BWS` followed by something that can start a value begins at `p`.
+    ///
+    /// A following `=`, comma or end of line means token68 padding instead (`abc==`), which is
+    /// how `Negotiate YIIB+g==` and `Bearer realm="r"` are told apart (checklist G-9, G-10).
+    fn is_param_start(&self, p: usize) -> bool {
+        let e = self.skip(p, is_tchar);
+        if e == p {
+            return false;
+        }
+        let f = self.skip(e, is_ows);
+        if self.at(f) != Some(b'=') {
+            return false;
+        }
+        let g = self.skip(f + 1, is_ows);
+        !matches!(self.at(g), None | Some(b'=' | b','))
+    }
+
+    /// The index of the closing quote of the quoted-string opening at `open`, accepting any
+    /// byte inside: used only to skip junk without mistaking a quoted comma for a separator.
+    fn loose_close(&self, open: usize) -> Option<usize> {
+        let mut i = open + 1;
+        loop {
+            match self.at(i)? {
+                b'"' => return Some(i),
+                b'\\' => i += 2,
+                _ => i += 1,
+            }
+        }
+    }
+
+    /// Skip malformed input from `p` to the next comma outside a quoted-string, or to the end
+    /// of the line. An unterminated quoted-string consumes the rest of its line.
+    fn skip_junk(&self, p: usize) -> usize {
+        let mut i = p;
+        loop {
+            match self.at(i) {
+                None | Some(b',') => return i,
+                Some(b'"') => match self.loose_close(i) {
+                    Some(close) => i = close + 1,
+                    None => return self.line.len(),
+                },
+                Some(_) => i += 1,
+            }
+        }
+    }
+
+    /// Parse a parameter value starting at `start` (just after `=`) and move past it.
+    fn value(&mut self, start: usize) -> Result<ParamValue<'a>, ChallengeError> {
+        let p = self.skip(start, is_ows);
+        match self.at(p) {
+            Some(b'"') => {
+                let mut i = p + 1;
+                loop {
+                    match self.at(i) {
+                        Some(b'"') => {
+                            self.pos = i + 1;
+                            return Ok(ParamValue::new(
+                                self.slice(p + 1, i),
+                                ValueSyntax::QuotedString,
+                            ));
+                        }
+                        Some(b'\\') if self.at(i + 1).is_some_and(is_quoted_pair_byte) => i += 2,
+                        Some(b) if b != b'\\' && is_qdtext(b) => i += 1,
+                        None => {
+                            self.pos = self.line.len();
+                            return Err(ChallengeError::UnterminatedQuotedString {
+                                at: self.position(p),
+                            });
+                        }
+                        Some(b'\\') if self.at(i + 1).is_none() => {
+                            self.pos = self.line.len();
+                            return Err(ChallengeError::UnterminatedQuotedString {
+                                at: self.position(p),
+                            });
+                        }
+                        Some(_) => {
+                            let bad = if self.at(i) == Some(b'\\') { i + 1 } else { i };
+                            self.pos = self.skip_junk(p);
+                            return Err(ChallengeError::InvalidQuotedByte {
+                                at: self.position(bad),
+                            });
+                        }
+                    }
+                }
+            }
+            Some(b) if is_bare_byte(b) => {
+                let mut i = p;
+                let mut token = true;
+                while let Some(b) = self.at(i) {
+                    if !is_bare_byte(b) {
+                        break;
+                    }
+                    token &= is_tchar(b);
+                    i += 1;
+                }
+                self.pos = i;
+                let syntax = if token {
+                    ValueSyntax::Token
+                } else {
+                    ValueSyntax::Bare
+                };
+                Ok(ParamValue::new(self.slice(p, i), syntax))
+            }
+            None | Some(b',') => {
+                self.pos = p;
+                Err(ChallengeError::MissingValue {
+                    at: self.position(p),
+                })
+            }
+            Some(_) => {
+                self.pos = self.skip_junk(p);
+                Err(ChallengeError::UnexpectedByte {
+                    at: self.position(p),
+                })
+            }
+        }
+    }
+
+    /// A challenge starts at the current position with `scheme`.
+    fn challenge(&self, scheme: &'a str, token68: Option<&'a str>) -> Item<'a> {
+        Item::Challenge {
+            scheme,
+            token68,
+            params: *self,
+        }
+    }
+
+    /// Lex the list element starting at `p` (not OWS, not a comma, not the end of the line).
+    fn element(&mut self, p: usize) -> Item<'a> {
+        let e = self.skip(p, is_tchar);
+        if e == p {
+            self.pos = self.skip_junk(p);
+            self.ctx = Ctx::Outside;
+            return Item::Error(ChallengeError::UnexpectedByte {
+                at: self.position(p),
+            });
+        }
+        let name = ascii(self.slice(p, e));
+        let f = self.skip(e, is_ows);
+        match self.at(f) {
+            Some(b'=') => match self.value(f + 1) {
+                Ok(value) => {
+                    self.phase = Phase::AfterValue;
+                    match self.ctx {
+                        Ctx::Params => Item::Param { name, value },
+                        Ctx::Token68 => Item::Error(ChallengeError::ParamAfterToken68 {
+                            at: self.position(p),
+                        }),
+                        Ctx::Outside => Item::Error(ChallengeError::ParamOutsideChallenge {
+                            at: self.position(p),
+                        }),
+                    }
+                }
+                // `value` has moved to the next comma or the end of the line; the challenge
+                // context stays, since a bad value does not look like a new challenge.
+                Err(err) => Item::Error(err),
+            },
+            None | Some(b',') => {
+                // A scheme with no parameters (G-12), maybe followed by parameters after a
+                // comma (G-11).
+                self.pos = f;
+                self.phase = Phase::AfterValue;
+                self.ctx = Ctx::Params;
+                self.challenge(name, None)
+            }
+            Some(_) if f > e => {
+                self.ctx = Ctx::Params;
+                if self.is_param_start(f) {
+                    self.pos = f;
+                    self.phase = Phase::ElementStart;
+                    return self.challenge(name, None);
+                }
+                let t = self.skip(f, is_token68_char);
+                self.phase = Phase::AfterValue;
+                if t == f {
+                    // Neither token68 nor auth-param: keep the challenge and let `AfterValue`
+                    // report the junk and drop attribution.
+                    self.pos = f;
+                    return self.challenge(name, None);
+                }
+                let end = self.skip(t, |b| b == b'=');
+                self.pos = end;
+                self.ctx = Ctx::Token68;
+                self.challenge(name, Some(ascii(self.slice(f, end))))
+            }
+            Some(_) => {
+                // Junk glued to a token (`Bearer/x`, `Basic"`): it might have been a scheme, so
+                // later parameters belong to no challenge we know.
+                self.pos = self.skip_junk(e);
+                self.ctx = Ctx::Outside;
+                Item::Error(ChallengeError::UnexpectedByte {
+                    at: self.position(e),
+                })
+            }
+        }
+    }
+
+    /// The next item, or `None` at the end of the last line (and on every call after that).
+    pub(crate) fn next_item(&mut self) -> Option<Item<'a>> {
+        loop {
+            match self.phase {
+                Phase::AfterValue => {
+                    let p = self.skip(self.pos, is_ows);
+                    self.phase = Phase::ElementStart;
+                    if matches!(self.at(p), None | Some(b',')) {
+                        self.pos = p;
+                        continue;
+                    }
+                    let err = ChallengeError::ExpectedComma {
+                        at: self.position(p),
+                    };
+                    if self.is_param_start(p) {
+                        // `a=b c=d`: a parameter with the comma missing (Azure Storage). It
+                        // cannot start a challenge, so it stays with the current one.
+                        self.pos = p;
+                    } else {
+                        // Could be anything, including a new scheme: drop attribution so no
+                        // later parameter leaks into the wrong challenge.
+                        self.pos = self.skip_junk(p);
+                        self.ctx = Ctx::Outside;
+                    }
+                    return Some(Item::Error(err));
+                }
+                Phase::ElementStart => {
+                    let p = self.skip(self.pos, |b| is_ows(b) || b == b',');
+                    if p < self.line.len() {
+                        return Some(self.element(p));
+                    }
+                    self.pos = p;
+                    // A line boundary separates list elements like a comma (RFC 9110 §5.3).
+                    let line = self.rest.next_line()?;
+                    self.line = line;
+                    self.pos = 0;
+                    self.line_no = self.line_no.saturating_add(1);
+                }
+            }
+        }
+    }
+}
