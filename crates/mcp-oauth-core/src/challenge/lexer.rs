@@ -207,6 +207,40 @@ impl<'a> Lexer<'a> {
         !matches!(self.at(g), None | Some(b'=' | b','))
     }
 
+    /// Whether `token BWS "=" BWS` with no value starts at `p` and the next list element (on
+    /// this line or a later one) is a parameter: `Bearer scope=, error="x"` is then read as an
+    /// empty (malformed) `scope` followed by `error`, not as the token68 `scope=` that would
+    /// orphan every later parameter.
+    fn is_empty_param_before_param(&self, p: usize) -> bool {
+        let e = self.skip(p, is_tchar);
+        if e == p {
+            return false;
+        }
+        let f = self.skip(e, is_ows);
+        if self.at(f) != Some(b'=') {
+            return false;
+        }
+        let g = self.skip(f + 1, is_ows);
+        if !matches!(self.at(g), None | Some(b',')) {
+            return false;
+        }
+        let mut ahead = *self;
+        ahead.pos = g;
+        loop {
+            let q = ahead.skip(ahead.pos, |b| is_ows(b) || b == b',');
+            if q < ahead.line.len() {
+                return ahead.is_param_start(q);
+            }
+            match ahead.rest.next_line() {
+                Some(line) => {
+                    ahead.line = line;
+                    ahead.pos = 0;
+                }
+                None => return false,
+            }
+        }
+    }
+
     /// The index of the closing quote of the quoted-string opening at `open`, accepting any
     /// byte inside: used only to skip junk without mistaking a quoted comma for a separator.
     fn loose_close(&self, open: usize) -> Option<usize> {
@@ -357,7 +391,7 @@ impl<'a> Lexer<'a> {
             }
             Some(_) if f > e => {
                 self.ctx = Ctx::Params;
-                if self.is_param_start(f) {
+                if self.is_param_start(f) || self.is_empty_param_before_param(f) {
                     self.pos = f;
                     self.phase = Phase::ElementStart;
                     return self.challenge(name, None);

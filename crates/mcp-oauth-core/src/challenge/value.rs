@@ -23,7 +23,7 @@ pub enum ValueSyntax {
 ///
 /// For a quoted-string the value holds the bytes between the quotes with escapes intact;
 /// unescaping happens lazily and never allocates, except in the explicitly allocating
-/// [`ToString::to_string`] (through [`fmt::Display`]) and [`ParamValue::to_vec`].
+/// [`to_string`](alloc::string::ToString::to_string) (through [`fmt::Display`]) and [`ParamValue::to_vec`].
 ///
 /// Bytes outside ASCII (RFC 9110 obs-text, checklist G-19) are kept as they are: [`bytes`]
 /// yields them exactly, [`chars`] and [`fmt::Display`] decode the unescaped bytes as UTF-8 and
