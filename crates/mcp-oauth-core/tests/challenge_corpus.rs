@@ -4,6 +4,7 @@
 
 use mcp_oauth_core::challenge;
 
+// covers: D-3, G-3, G-6, G-7, G-12, G-13, G-15 (real servers), G-22
 #[test]
 fn corpus_www_authenticate() {
     insta::glob!("corpus", "www-authenticate/*.txt", |path| {

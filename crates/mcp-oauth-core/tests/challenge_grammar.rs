@@ -591,6 +591,17 @@ fn params_after_junk_are_attributed_to_no_challenge() {
             ChallengeError::ParamOutsideChallenge { .. }
         ]
     ));
+    // The same after a value that cannot be read, or an unterminated quote (also across lines).
+    let o = oauth(r#"Bearer realm="r", error_description=\bad DPoP, scope="s""#);
+    assert!(o.scope().is_absent());
+    assert_eq!(one(o.realm()), "r");
+    let lines: [&str; 2] = [r#"Bearer realm="oops, DPoP x=y"#, r#"scope="s""#];
+    assert!(
+        challenge::parse_str_lines(&lines)
+            .oauth()
+            .scope()
+            .is_absent()
+    );
     // The same after junk glued to a scheme, which might have been a Bearer challenge.
     let o = oauth(r#"Basic realm="a", Bearer/2 x, scope="s""#);
     assert!(o.scope().is_absent());

@@ -63,6 +63,7 @@ fn exercise(lines: &[&[u8]]) -> usize {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
+    // covers: G-19 (any bytes, obs-text included), error positions stay in bounds
     #[test]
     fn arbitrary_bytes_never_panic(lines in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..120), 0..4)) {
         let refs: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
@@ -233,6 +234,7 @@ fn join(elements: &[Vec<u8>], seps: &[String]) -> Vec<u8> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
+    // covers: G-3, G-4, G-5, G-6, G-7, G-9, G-10, G-11, G-12, G-19 (model round trip)
     #[test]
     fn generated_lists_parse_back(
         models in prop::collection::vec(model(), 0..6),
@@ -248,6 +250,7 @@ proptest! {
         prop_assert_eq!(got, expected(&models), "{}", String::from_utf8_lossy(&line));
     }
 
+    // covers: G-8, D-2
     #[test]
     fn splitting_into_field_lines_changes_nothing(
         models in prop::collection::vec(model(), 0..6),

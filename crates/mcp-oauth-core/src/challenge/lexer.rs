@@ -287,24 +287,28 @@ impl<'a> Lexer<'a> {
                         }
                         Some(b'\\') if self.at(i + 1).is_some_and(is_quoted_pair_byte) => i += 2,
                         Some(b) if b != b'\\' && is_qdtext(b) => i += 1,
-                        None => {
-                            self.pos = self.line.len();
-                            return Err(ChallengeError::UnterminatedQuotedString {
-                                at: self.position(p),
-                            });
-                        }
+                        None => return Err(self.unterminated(p)),
                         Some(b'\\') if self.at(i + 1).is_none() => {
-                            self.pos = self.line.len();
-                            return Err(ChallengeError::UnterminatedQuotedString {
-                                at: self.position(p),
-                            });
+                            return Err(self.unterminated(p));
                         }
                         Some(_) => {
                             let bad = if self.at(i) == Some(b'\\') { i + 1 } else { i };
-                            self.pos = self.skip_junk(p);
-                            return Err(ChallengeError::InvalidQuotedByte {
+                            let err = ChallengeError::InvalidQuotedByte {
                                 at: self.position(bad),
-                            });
+                            };
+                            match self.loose_close(p) {
+                                // Drop just this value; what follows is checked as after any
+                                // other value.
+                                Some(close) => {
+                                    self.pos = close + 1;
+                                    self.phase = Phase::AfterValue;
+                                }
+                                None => {
+                                    self.pos = self.line.len();
+                                    self.ctx = Ctx::Outside;
+                                }
+                            }
+                            return Err(err);
                         }
                     }
                 }
@@ -335,10 +339,21 @@ impl<'a> Lexer<'a> {
             }
             Some(_) => {
                 self.pos = self.skip_junk(p);
+                self.ctx = Ctx::Outside;
                 Err(ChallengeError::UnexpectedByte {
                     at: self.position(p),
                 })
             }
+        }
+    }
+
+    /// An unterminated quoted-string opening at `open`: it consumes the rest of the line, which
+    /// might have held a new scheme, so attribution is dropped.
+    fn unterminated(&mut self, open: usize) -> ChallengeError {
+        self.pos = self.line.len();
+        self.ctx = Ctx::Outside;
+        ChallengeError::UnterminatedQuotedString {
+            at: self.position(open),
         }
     }
 
@@ -377,8 +392,8 @@ impl<'a> Lexer<'a> {
                         }),
                     }
                 }
-                // `value` has moved to the next comma or the end of the line; the challenge
-                // context stays, since a bad value does not look like a new challenge.
+                // `value` has moved past the bad value and dropped attribution if what it
+                // skipped could have hidden a new challenge.
                 Err(err) => Item::Error(err),
             },
             None | Some(b',') => {
@@ -461,5 +476,59 @@ impl<'a> Lexer<'a> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lexer(line: &[u8]) -> Lexer<'_> {
+        Lexer::single(line)
+    }
+
+    #[test]
+    fn param_start_vs_token68_g9_g10() {
+        let l = lexer(b"realm=\"x\" abc== a = b a=, a=");
+        assert!(l.is_param_start(0));
+        assert!(!l.is_param_start(10), "token68 padding");
+        assert!(l.is_param_start(16), "BWS around =");
+        assert!(!l.is_param_start(22), "empty value before a comma");
+        assert!(!l.is_param_start(26), "empty value at the end");
+        assert!(!l.is_param_start(5), "not a token");
+    }
+
+    #[test]
+    fn junk_skipping_respects_quotes() {
+        let l = lexer(b"a \"b, c\" d, e");
+        assert_eq!(l.skip_junk(0), 10);
+        let l = lexer(b"a \"b, c");
+        assert_eq!(l.skip_junk(0), 7, "unterminated quote eats the line");
+        let l = lexer(br#"a "b\", c" d, e"#);
+        assert_eq!(l.skip_junk(0), 12, "escaped quote does not close");
+    }
+
+    #[test]
+    fn lexer_is_fused_at_the_end() {
+        let mut l = lexer(b"Bearer");
+        assert!(matches!(l.next_item(), Some(Item::Challenge { .. })));
+        assert!(l.next_item().is_none());
+        assert!(l.next_item().is_none());
+        let mut l = Lexer::new(Rest::Bytes(&[]));
+        assert!(l.next_item().is_none());
+    }
+
+    #[test]
+    fn headers_rest_yields_only_www_authenticate() {
+        let headers = alloc::vec![
+            (String::from("Content-Type"), b"text/plain".to_vec()),
+            (String::from("WWW-Authenticate"), b"A".to_vec()),
+            (String::from("x"), b"B".to_vec()),
+            (String::from("www-authenticate"), b"C".to_vec()),
+        ];
+        let mut rest = Rest::Headers(&headers);
+        assert_eq!(rest.next_line(), Some(&b"A"[..]));
+        assert_eq!(rest.next_line(), Some(&b"C"[..]));
+        assert_eq!(rest.next_line(), None);
     }
 }

@@ -85,6 +85,10 @@
 //! - After a comma, `token =` continues the current challenge; `token` followed by a space,
 //!   a comma or the end starts a new one (G-10). Right after a scheme, `token =` followed by a
 //!   value starts the parameters; anything else in `token68` characters is a token68 (G-9).
+//! - One deviation from the letter of the grammar: right after a scheme, `name=` with no value
+//!   followed by a parameter (`Bearer scope=, error="x"`) is an empty, malformed `scope`
+//!   ([`ChallengeError::MissingValue`]) rather than the token68 `scope=`, which would orphan
+//!   every later parameter. Without a following parameter it stays a token68.
 //! - Empty list elements are skipped (G-11). Parameters after `Scheme,` still belong to it
 //!   (`Bearer, realm="x"` is Bearer with a realm).
 //! - **Unquoted values that are not tokens are accepted (lenient, G-15)**: real servers send
@@ -106,14 +110,17 @@
 //! - A field line is a hard boundary: garbage in one line never affects another line (apart from
 //!   attribution, below). An unterminated quoted-string consumes the rest of its line.
 //! - Otherwise, malformed input is skipped up to the next comma that is not inside a
-//!   quoted-string, and parsing resumes at the next list element. A malformed parameter value
-//!   (`scope=`, a control byte in quotes) drops only that parameter.
+//!   quoted-string, and parsing resumes at the next list element.
+//! - A missing value (`scope=,`) or a well-delimited quoted-string with a control byte in it
+//!   drops only that parameter.
 //! - After a complete value, a missing comma before `token=` (`a=b c=d`, Azure Storage) is
-//!   reported and the parameter is kept in the current challenge. Anything else that is
-//!   skipped could have hidden a new scheme, so **parameters after it are attributed to no
-//!   challenge** (reported as [`ChallengeError::ParamOutsideChallenge`]) until the next
-//!   well-formed challenge starts. This keeps another scheme's parameters from leaking into
-//!   Bearer (D-8) at the price of dropping some parameters in broken headers.
+//!   reported and the parameter is kept in the current challenge.
+//! - Anything else that is skipped (junk after a value, a value starting with a byte that
+//!   cannot start a value, an unterminated quoted-string, junk glued to a scheme) could have
+//!   hidden a new scheme, so **parameters after it are attributed to no challenge** (reported
+//!   as [`ChallengeError::ParamOutsideChallenge`]) until the next well-formed challenge starts,
+//!   also on later lines. This keeps another scheme's parameters from leaking into Bearer (D-8)
+//!   at the price of dropping some parameters of broken headers.
 //! - So one garbage challenge does not hide a later Bearer challenge: the next well-formed
 //!   `Scheme` or `Scheme param=…` after a comma starts fresh.
 //!
