@@ -11,53 +11,101 @@ use alloc::vec::Vec;
 use super::error::{ChallengeError, Position};
 use super::value::{ParamValue, ValueSyntax};
 
+// Byte classes, looked up in one table so that every scan is a load and a bit test.
+const TCHAR: u8 = 1;
+const TOKEN68: u8 = 2;
+const OWS: u8 = 4;
+const QDTEXT: u8 = 8;
+const QUOTED_PAIR: u8 = 16;
+const BARE: u8 = 32;
+
+const fn class_of(b: u8) -> u8 {
+    let mut c = 0;
+    // `tchar` (RFC 9110 §5.6.2).
+    if b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'|'
+                | b'~'
+        )
+    {
+        c |= TCHAR;
+    }
+    // The characters of `token68` before its `=` padding (RFC 9110 §11.2).
+    if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/') {
+        c |= TOKEN68;
+    }
+    // `OWS` / `BWS` (RFC 9110 §5.6.3).
+    if b == b' ' || b == b'\t' {
+        c |= OWS;
+    }
+    // `qdtext` (RFC 9110 §5.6.4), obs-text included.
+    if b == b'\t' || b == b' ' || b == 0x21 || (b >= 0x23 && b <= 0x5B) || (b >= 0x5D && b != 0x7F)
+    {
+        c |= QDTEXT;
+    }
+    // The second byte of a `quoted-pair`: HTAB, SP, VCHAR or obs-text.
+    if b == b'\t' || (b >= 0x20 && b != 0x7F) {
+        c |= QUOTED_PAIR;
+    }
+    // A byte of a lenient unquoted value: VCHAR except `,`, `"` and `\`.
+    if b >= 0x21 && b <= 0x7E && b != b',' && b != b'"' && b != b'\\' {
+        c |= BARE;
+    }
+    c
+}
+
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        // `i < 256`, so both the index and the cast are in range.
+        t[i] = class_of(i as u8);
+        i += 1;
+    }
+    t
+};
+
+fn class(b: u8) -> u8 {
+    // A `u8` index into a 256-entry table cannot be out of bounds.
+    CLASS[usize::from(b)]
+}
+
 /// `tchar` (RFC 9110 §5.6.2).
-pub(crate) const fn is_tchar(b: u8) -> bool {
-    matches!(
-        b,
-        b'!' | b'#'
-            | b'$'
-            | b'%'
-            | b'&'
-            | b'\''
-            | b'*'
-            | b'+'
-            | b'-'
-            | b'.'
-            | b'^'
-            | b'_'
-            | b'`'
-            | b'|'
-            | b'~'
-            | b'0'..=b'9'
-            | b'a'..=b'z'
-            | b'A'..=b'Z'
-    )
+pub(crate) fn is_tchar(b: u8) -> bool {
+    class(b) & TCHAR != 0
 }
 
-/// The characters of `token68` before its `=` padding (RFC 9110 §11.2).
-const fn is_token68_char(b: u8) -> bool {
-    matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
+fn is_token68_char(b: u8) -> bool {
+    class(b) & TOKEN68 != 0
 }
 
-/// `OWS` / `BWS` (RFC 9110 §5.6.3).
-const fn is_ows(b: u8) -> bool {
-    b == b' ' || b == b'\t'
+fn is_ows(b: u8) -> bool {
+    class(b) & OWS != 0
 }
 
-/// `qdtext` (RFC 9110 §5.6.4), obs-text included.
-const fn is_qdtext(b: u8) -> bool {
-    b == b'\t' || b == b' ' || b == 0x21 || (b >= 0x23 && b <= 0x5B) || (b >= 0x5D && b != 0x7F)
+fn is_qdtext(b: u8) -> bool {
+    class(b) & QDTEXT != 0
 }
 
-/// The second byte of a `quoted-pair`: HTAB, SP, VCHAR or obs-text.
-const fn is_quoted_pair_byte(b: u8) -> bool {
-    b == b'\t' || (b >= 0x20 && b != 0x7F)
+fn is_quoted_pair_byte(b: u8) -> bool {
+    class(b) & QUOTED_PAIR != 0
 }
 
-/// A byte of a lenient unquoted value: VCHAR except `,`, `"` and `\`.
-const fn is_bare_byte(b: u8) -> bool {
-    b >= 0x21 && b <= 0x7E && b != b',' && b != b'"' && b != b'\\'
+fn is_bare_byte(b: u8) -> bool {
+    class(b) & BARE != 0
 }
 
 /// A token or token68 as `&str`. They are ASCII by construction.
@@ -174,12 +222,15 @@ impl<'a> Lexer<'a> {
         self.line.get(i).copied()
     }
 
+    /// The first index at or after `from` whose byte does not satisfy `f` (or the line length).
     fn skip(&self, from: usize, f: impl Fn(u8) -> bool) -> usize {
-        let mut i = from;
-        while self.at(i).is_some_and(&f) {
-            i += 1;
+        match self.line.get(from..) {
+            Some(rest) => rest
+                .iter()
+                .position(|&b| !f(b))
+                .map_or(self.line.len(), |k| from + k),
+            None => from,
         }
-        i
     }
 
     fn slice(&self, from: usize, to: usize) -> &'a [u8] {
@@ -277,6 +328,8 @@ impl<'a> Lexer<'a> {
             Some(b'"') => {
                 let mut i = p + 1;
                 loop {
+                    // Fast path over plain qdtext; stop at `"`, `\` or a forbidden byte.
+                    i = self.skip(i, is_qdtext);
                     match self.at(i) {
                         Some(b'"') => {
                             self.pos = i + 1;
@@ -285,46 +338,21 @@ impl<'a> Lexer<'a> {
                                 ValueSyntax::QuotedString,
                             ));
                         }
-                        Some(b'\\') if self.at(i + 1).is_some_and(is_quoted_pair_byte) => i += 2,
-                        Some(b) if b != b'\\' && is_qdtext(b) => i += 1,
+                        Some(b'\\') => match self.at(i + 1) {
+                            Some(b) if is_quoted_pair_byte(b) => i += 2,
+                            None => return Err(self.unterminated(p)),
+                            Some(_) => return Err(self.invalid_quoted(p, i + 1)),
+                        },
+                        Some(_) => return Err(self.invalid_quoted(p, i)),
                         None => return Err(self.unterminated(p)),
-                        Some(b'\\') if self.at(i + 1).is_none() => {
-                            return Err(self.unterminated(p));
-                        }
-                        Some(_) => {
-                            let bad = if self.at(i) == Some(b'\\') { i + 1 } else { i };
-                            let err = ChallengeError::InvalidQuotedByte {
-                                at: self.position(bad),
-                            };
-                            match self.loose_close(p) {
-                                // Drop just this value; what follows is checked as after any
-                                // other value.
-                                Some(close) => {
-                                    self.pos = close + 1;
-                                    self.phase = Phase::AfterValue;
-                                }
-                                None => {
-                                    self.pos = self.line.len();
-                                    self.ctx = Ctx::Outside;
-                                }
-                            }
-                            return Err(err);
-                        }
                     }
                 }
             }
             Some(b) if is_bare_byte(b) => {
-                let mut i = p;
-                let mut token = true;
-                while let Some(b) = self.at(i) {
-                    if !is_bare_byte(b) {
-                        break;
-                    }
-                    token &= is_tchar(b);
-                    i += 1;
-                }
+                let t = self.skip(p, is_tchar);
+                let i = self.skip(t, is_bare_byte);
                 self.pos = i;
-                let syntax = if token {
+                let syntax = if t == i {
                     ValueSyntax::Token
                 } else {
                     ValueSyntax::Bare
@@ -344,6 +372,24 @@ impl<'a> Lexer<'a> {
                     at: self.position(p),
                 })
             }
+        }
+    }
+
+    /// A forbidden byte at `bad` in the quoted-string opening at `open`.
+    fn invalid_quoted(&mut self, open: usize, bad: usize) -> ChallengeError {
+        match self.loose_close(open) {
+            // Drop just this value; what follows is checked as after any other value.
+            Some(close) => {
+                self.pos = close + 1;
+                self.phase = Phase::AfterValue;
+            }
+            None => {
+                self.pos = self.line.len();
+                self.ctx = Ctx::Outside;
+            }
+        }
+        ChallengeError::InvalidQuotedByte {
+            at: self.position(bad),
         }
     }
 
@@ -482,6 +528,26 @@ impl<'a> Lexer<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_classes_match_rfc_9110() {
+        for b in 0..=255u8 {
+            let tchar = b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+            assert_eq!(is_tchar(b), tchar, "{b:#x}");
+            let t68 = b.is_ascii_alphanumeric() || b"-._~+/".contains(&b);
+            assert_eq!(is_token68_char(b), t68, "{b:#x}");
+            assert_eq!(is_ows(b), b == b' ' || b == b'\t');
+            let vchar = (0x21..=0x7E).contains(&b);
+            let obs = b >= 0x80;
+            let qd = b == b'\t' || b == b' ' || (vchar && b != b'"' && b != b'\\') || obs;
+            assert_eq!(is_qdtext(b), qd, "{b:#x}");
+            assert_eq!(
+                is_quoted_pair_byte(b),
+                b == b'\t' || b == b' ' || vchar || obs
+            );
+            assert_eq!(is_bare_byte(b), vchar && !b",\"\\".contains(&b), "{b:#x}");
+        }
+    }
 
     fn lexer(line: &[u8]) -> Lexer<'_> {
         Lexer::single(line)
