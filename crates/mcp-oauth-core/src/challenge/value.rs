@@ -29,6 +29,9 @@ pub enum ValueSyntax {
 /// yields them exactly, [`chars`] and [`fmt::Display`] decode the unescaped bytes as UTF-8 and
 /// replace invalid sequences with U+FFFD.
 ///
+/// `==` compares how the value was written (syntax and raw bytes); use
+/// [`ParamValue::eq_str`] to compare what it means.
+///
 /// [`bytes`]: ParamValue::bytes
 /// [`chars`]: ParamValue::chars
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
