@@ -282,7 +282,7 @@ pub enum MetadataWarning {
 #[non_exhaustive]
 pub enum IdentifierError {
     /// The URL itself is unusable (not absolute, not http/https, no host, user info, fragment, or
-    /// refused by a [`UrlPolicy`](crate::urls::UrlPolicy)).
+    /// refused by a [`UrlPolicy`]).
     #[error(transparent)]
     Url(UrlError),
     /// The text contains a character RFC 3986 does not allow (space, control character, `\`,

@@ -121,7 +121,7 @@ pub enum ServerMetadataError {
     /// The document's `issuer` is not the issuer its URL was built from (RFC 8414 §3.3,
     /// checklist A-7). Do not use the document and do not try further URLs.
     #[error(
-        "issuer mismatch: metadata fetched for issuer `{expected}` declares `{found}`{}",
+        "issuer mismatch: expected `{expected}` (the issuer the metadata URL was built from), found `{found}`{}",
         mismatch_hint(.expected, .found)
     )]
     IssuerMismatch {
