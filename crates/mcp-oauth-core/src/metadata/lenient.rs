@@ -191,9 +191,14 @@ impl<const N: usize> Raw<N> {
     }
 }
 
-/// Parses a JSON object into a [`Raw`]: known members (by name) are classified, unknown ones are
-/// skipped without allocating.
-pub(crate) struct RawSeed<const N: usize>(pub(crate) &'static [&'static str; N]);
+/// Parses a JSON object into a [`Raw`]: known members (by name, through `index`) are
+/// classified, unknown ones are skipped without allocating.
+pub(crate) struct RawSeed<const N: usize> {
+    /// The member names, for error reporting.
+    pub(crate) names: &'static [&'static str; N],
+    /// The position of a member name in `names` (a `match`, which compiles to a length switch).
+    pub(crate) index: fn(&str) -> Option<usize>,
+}
 
 impl<'de, const N: usize> de::DeserializeSeed<'de> for RawSeed<N> {
     type Value = Raw<N>;
@@ -215,7 +220,7 @@ impl<'de, const N: usize> Visitor<'de> for RawSeed<N> {
             members: [const { None }; N],
             duplicate: None,
         };
-        while let Some(key) = map.next_key_seed(KeySeed(self.0))? {
+        while let Some(key) = map.next_key_seed(KeySeed(self.index))? {
             let Some(i) = key else {
                 map.next_value::<IgnoredAny>()?;
                 continue;
@@ -223,7 +228,7 @@ impl<'de, const N: usize> Visitor<'de> for RawSeed<N> {
             let value = map.next_value::<Member>()?;
             if let Some(slot) = raw.members.get_mut(i) {
                 if slot.is_some() && raw.duplicate.is_none() {
-                    raw.duplicate = self.0.get(i).copied();
+                    raw.duplicate = self.names.get(i).copied();
                 }
                 *slot = Some(value);
             }
@@ -232,10 +237,10 @@ impl<'de, const N: usize> Visitor<'de> for RawSeed<N> {
     }
 }
 
-/// Looks a member name up in the table; escaped names are unescaped by `serde_json` first.
-struct KeySeed<'t>(&'t [&'static str]);
+/// Looks a member name up; escaped names are unescaped by `serde_json` first.
+struct KeySeed(fn(&str) -> Option<usize>);
 
-impl<'de> de::DeserializeSeed<'de> for KeySeed<'_> {
+impl<'de> de::DeserializeSeed<'de> for KeySeed {
     type Value = Option<usize>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
@@ -243,7 +248,7 @@ impl<'de> de::DeserializeSeed<'de> for KeySeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for KeySeed<'_> {
+impl<'de> Visitor<'de> for KeySeed {
     type Value = Option<usize>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -251,7 +256,7 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<usize>, E> {
-        Ok(self.0.iter().position(|n| *n == v))
+        Ok((self.0)(v))
     }
 }
 

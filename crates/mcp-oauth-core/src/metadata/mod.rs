@@ -482,6 +482,7 @@ fn strip_bom(bytes: &[u8]) -> &[u8] {
 pub(crate) fn parse_object<const N: usize>(
     bytes: &[u8],
     names: &'static [&'static str; N],
+    index: fn(&str) -> Option<usize>,
 ) -> Result<lenient::Raw<N>, DocumentError> {
     use serde::de::DeserializeSeed;
     // RFC 8259 §8.1 lets a parser ignore a byte order mark; some servers send one.
@@ -501,7 +502,9 @@ pub(crate) fn parse_object<const N: usize>(
     }
     let json = |e: serde_json::Error| DocumentError::Json(JsonError::from_serde(&e));
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let raw = lenient::RawSeed(names).deserialize(&mut de).map_err(json)?;
+    let raw = lenient::RawSeed { names, index }
+        .deserialize(&mut de)
+        .map_err(json)?;
     de.end().map_err(json)?;
     if let Some(member) = raw.duplicate {
         return Err(DocumentError::DuplicateMember(member));
@@ -585,26 +588,30 @@ mod tests {
 
     const NAMES: [&str; 2] = ["a", "b"];
 
+    fn index(name: &str) -> Option<usize> {
+        NAMES.iter().position(|n| *n == name)
+    }
+
     #[test]
     fn non_object_bodies() {
         assert_eq!(
-            parse_object(b"[]", &NAMES).err(),
+            parse_object(b"[]", &NAMES, index).err(),
             Some(DocumentError::NotAnObject)
         );
         assert_eq!(
-            parse_object(b" \"x\" ", &NAMES).err(),
+            parse_object(b" \"x\" ", &NAMES, index).err(),
             Some(DocumentError::NotAnObject)
         );
         assert!(matches!(
-            parse_object(b"{\"a\":", &NAMES).err(),
+            parse_object(b"{\"a\":", &NAMES, index).err(),
             Some(DocumentError::Json(e)) if e.kind() == JsonErrorKind::Eof
         ));
         assert!(matches!(
-            parse_object(b"", &NAMES).err(),
+            parse_object(b"", &NAMES, index).err(),
             Some(DocumentError::Json(_))
         ));
         assert!(matches!(
-            parse_object(b"{} x", &NAMES).err(),
+            parse_object(b"{} x", &NAMES, index).err(),
             Some(DocumentError::Json(e)) if e.kind() == JsonErrorKind::Syntax
         ));
     }
@@ -612,11 +619,15 @@ mod tests {
     #[test]
     fn duplicates_and_escaped_names() {
         assert_eq!(
-            parse_object(br#"{"a":1,"x":2,"x":3,"\u0061":4}"#, &NAMES).err(),
+            parse_object(br#"{"a":1,"x":2,"x":3,"\u0061":4}"#, &NAMES, index).err(),
             Some(DocumentError::DuplicateMember("a"))
         );
-        let mut raw =
-            parse_object(b"\xEF\xBB\xBF {\"b\":true,\"zz\":{\"q\":[1,{}]}}", &NAMES).unwrap();
+        let mut raw = parse_object(
+            b"\xEF\xBB\xBF {\"b\":true,\"zz\":{\"q\":[1,{}]}}",
+            &NAMES,
+            index,
+        )
+        .unwrap();
         assert!(raw.take(0).is_none());
         assert!(matches!(raw.take(1), Some(lenient::Member::Bool(true))));
     }

@@ -147,6 +147,28 @@ const NAMES: [&str; 15] = [
     "signed_metadata",
 ];
 
+/// The position of `name` in `NAMES`.
+fn index(name: &str) -> Option<usize> {
+    Some(match name {
+        "resource" => 0,
+        "authorization_servers" => 1,
+        "jwks_uri" => 2,
+        "scopes_supported" => 3,
+        "bearer_methods_supported" => 4,
+        "resource_signing_alg_values_supported" => 5,
+        "resource_name" => 6,
+        "resource_documentation" => 7,
+        "resource_policy_uri" => 8,
+        "resource_tos_uri" => 9,
+        "tls_client_certificate_bound_access_tokens" => 10,
+        "authorization_details_types_supported" => 11,
+        "dpop_signing_alg_values_supported" => 12,
+        "dpop_bound_access_tokens_required" => 13,
+        "signed_metadata" => 14,
+        _ => return None,
+    })
+}
+
 impl ProtectedResourceMetadata {
     /// Parse a document from a response: status 200 required, then [`Self::from_json`].
     ///
@@ -172,7 +194,7 @@ impl ProtectedResourceMetadata {
     /// twice; [`ResourceMetadataError::NoAuthorizationServers`] when `authorization_servers` is
     /// missing or empty (checklist P-10).
     pub fn from_json(body: &[u8]) -> Result<Self, ResourceMetadataError> {
-        let mut raw = parse_object(body, &NAMES)?;
+        let mut raw = parse_object(body, &NAMES, index)?;
         let resource = lenient::required_string(raw.take(0), "resource")?;
         let authorization_servers = match raw.take(1) {
             None | Some(Member::Null) => return Err(ResourceMetadataError::NoAuthorizationServers),
@@ -630,6 +652,14 @@ pub fn well_known_urls(mcp_url: &str) -> Result<ResourceMetadataUrls, ResourceMe
 mod tests {
     use super::*;
     use alloc::vec;
+
+    #[test]
+    fn index_matches_names() {
+        for (i, n) in NAMES.iter().enumerate() {
+            assert_eq!(index(n), Some(i));
+        }
+        assert_eq!(index("x"), None);
+    }
 
     #[test]
     fn segment_prefix_rules() {

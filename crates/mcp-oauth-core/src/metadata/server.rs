@@ -493,6 +493,33 @@ const NAMES: [&str; 20] = [
     "signed_metadata",
 ];
 
+/// The position of `name` in `NAMES`.
+fn index(name: &str) -> Option<usize> {
+    Some(match name {
+        "issuer" => 0,
+        "authorization_endpoint" => 1,
+        "token_endpoint" => 2,
+        "registration_endpoint" => 3,
+        "jwks_uri" => 4,
+        "scopes_supported" => 5,
+        "response_types_supported" => 6,
+        "response_modes_supported" => 7,
+        "grant_types_supported" => 8,
+        "code_challenge_methods_supported" => 9,
+        "token_endpoint_auth_methods_supported" => 10,
+        "token_endpoint_auth_signing_alg_values_supported" => 11,
+        "revocation_endpoint" => 12,
+        "introspection_endpoint" => 13,
+        "device_authorization_endpoint" => 14,
+        "client_id_metadata_document_supported" => 15,
+        "authorization_response_iss_parameter_supported" => 16,
+        "dpop_signing_alg_values_supported" => 17,
+        "userinfo_endpoint" => 18,
+        "signed_metadata" => 19,
+        _ => return None,
+    })
+}
+
 impl AuthorizationServerMetadata {
     /// Parse a document from a response: status 200 required, then [`Self::from_json`].
     ///
@@ -515,7 +542,7 @@ impl AuthorizationServerMetadata {
     /// A [`DocumentError`] when the body is not a JSON object, when `issuer` is missing or not a
     /// string, or when a member this parser reads appears twice.
     pub fn from_json(body: &[u8]) -> Result<Self, ServerMetadataError> {
-        let mut raw = parse_object(body, &NAMES)?;
+        let mut raw = parse_object(body, &NAMES, index)?;
         let issuer = lenient::required_string(raw.take(0), "issuer")?;
         let mut c = Converter::default();
         let mut doc = Self {
@@ -918,6 +945,14 @@ mod tests {
     fn hint_only_for_slash_difference() {
         assert!(!mismatch_hint("https://a/", "https://a").is_empty());
         assert!(mismatch_hint("https://a", "https://b").is_empty());
+    }
+
+    #[test]
+    fn index_matches_names() {
+        for (i, n) in NAMES.iter().enumerate() {
+            assert_eq!(index(n), Some(i));
+        }
+        assert_eq!(index("x"), None);
     }
 
     #[test]
