@@ -82,10 +82,11 @@ fn every_corpus_document_has_a_snapshot() {
         for entry in rd.filter_map(Result::ok) {
             let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
             for line in text.lines() {
-                if let Some(rest) = line.strip_prefix("input_file: ") {
-                    if let Some((_, rel)) = rest.trim().split_once("tests/corpus/") {
-                        inputs.insert(rel.to_string());
-                    }
+                if let Some((_, rel)) = line
+                    .strip_prefix("input_file: ")
+                    .and_then(|rest| rest.trim().split_once("tests/corpus/"))
+                {
+                    inputs.insert(rel.to_string());
                 }
             }
         }
