@@ -5,6 +5,21 @@
 //! [`HttpResponse`]. Both types redact what may be secret in their `Debug` output: the body
 //! (authorization codes, verifiers, refresh tokens, client secrets, access tokens) and sensitive
 //! header values (`Authorization`).
+//!
+//! ```
+//! use mcp_oauth_core::http::{HttpRequest, HttpResponse, Method};
+//!
+//! let request = HttpRequest::get_json("https://as.example.com/.well-known/oauth-authorization-server".into());
+//! assert_eq!((request.method, request.header("accept")), (Method::Get, Some("application/json")));
+//!
+//! let response = HttpResponse::new(
+//!     401,
+//!     vec![("WWW-Authenticate".into(), br#"Bearer resource_metadata="https://rs.example/prm""#.to_vec())],
+//!     br#"{"access_token":"never printed"}"#.to_vec(),
+//! );
+//! assert_eq!(response.header_values("www-authenticate").count(), 1);
+//! assert!(!format!("{response:?}").contains("never printed"));
+//! ```
 
 use alloc::string::String;
 use alloc::vec::Vec;
