@@ -68,6 +68,7 @@ pub mod secret;
 pub mod state;
 mod time;
 pub mod token;
+mod untrusted;
 pub mod urls;
 
 pub use entropy::Entropy;

@@ -70,6 +70,7 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::secret::AuthorizationCode;
 use crate::state::StateToken;
+use crate::untrusted::{CappedText, CharRule};
 
 // ---------------------------------------------------------------------------------------------
 // Lazy form decoding (application/x-www-form-urlencoded, WHATWG URL §5.1)
@@ -946,26 +947,10 @@ impl<'a> AuthorizationResponse<'a> {
 
 /// Decode `v`, replace control characters with U+FFFD and cut at [`MAX_ERROR_TEXT`] bytes.
 fn sanitized(v: FormValue<'_>) -> String {
-    struct Sanitizer<'s>(&'s mut String);
-    impl fmt::Write for Sanitizer<'_> {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
-            for c in s.chars() {
-                let c = if c.is_control() {
-                    char::REPLACEMENT_CHARACTER
-                } else {
-                    c
-                };
-                if self.0.len().saturating_add(c.len_utf8()) > MAX_ERROR_TEXT {
-                    return Err(fmt::Error);
-                }
-                self.0.push(c);
-            }
-            Ok(())
-        }
-    }
     let mut out = String::with_capacity(v.raw().len().min(MAX_ERROR_TEXT));
+    let mut sink = CappedText::new(&mut out, MAX_ERROR_TEXT, CharRule::ReplaceControl);
     // An `Err` only means the text reached MAX_ERROR_TEXT; what fits is kept.
-    let _ = write_lossy(v.decoded_bytes(), &mut Sanitizer(&mut out));
+    let _ = write_lossy(v.decoded_bytes(), &mut sink);
     out
 }
 

@@ -60,6 +60,7 @@ use crate::scope::Scopes;
 pub use crate::secret::RegistrationAccessToken;
 use crate::secret::{ClientSecret, InitialAccessToken, WipedString};
 use crate::time::Timestamp;
+use crate::untrusted::{CharRule, capped};
 use crate::urls::{UrlError, UrlPolicy};
 
 /// Longest `error_description` kept from a server, in bytes.
@@ -772,24 +773,6 @@ fn take_seconds(
     value
 }
 
-/// Control characters and bidirectional formatting characters (which can reorder how the text
-/// displays) are removed from untrusted server text.
-fn is_unsafe_char(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
-
-fn sanitize_description(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars().filter(|c| !is_unsafe_char(*c)) {
-        if out.len().saturating_add(c.len_utf8()) > MAX_DESCRIPTION {
-            break;
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// An RFC 7591 §3.2.2 error object, if the wire holds one.
 fn rejection(wire: &mut Wire, status: u16) -> Option<RegistrationError> {
     let Some(Raw::Str(code)) = wire.Error.take() else {
@@ -797,7 +780,11 @@ fn rejection(wire: &mut Wire, status: u16) -> Option<RegistrationError> {
     };
     let code = RegistrationErrorCode::from_wire(code.as_str())?;
     let description = match wire.ErrorDescription.take() {
-        Some(Raw::Str(d)) => Some(sanitize_description(d.as_str())),
+        Some(Raw::Str(d)) => Some(capped(
+            d.as_str(),
+            MAX_DESCRIPTION,
+            CharRule::RemoveControlAndBidi,
+        )),
         _ => None,
     };
     Some(RegistrationError::Rejected {
