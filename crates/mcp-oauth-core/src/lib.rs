@@ -152,6 +152,7 @@ extern crate std;
 pub mod authorize;
 pub mod challenge;
 mod entropy;
+mod fixed;
 pub mod http;
 pub mod metadata;
 pub mod pkce;
@@ -162,6 +163,7 @@ pub mod secret;
 pub mod state;
 mod time;
 pub mod token;
+mod untrusted;
 pub mod urls;
 
 pub use entropy::Entropy;

@@ -36,11 +36,11 @@
 //! assert_eq!(format!("{:?}", pair.verifier()), "CodeVerifier([redacted])");
 //! ```
 
-use base64::Engine as _;
 use core::fmt;
 use sha2::Digest as _;
 
 use crate::Entropy;
+use crate::fixed::{self, Refused, ascii_str, encode_32};
 
 /// Why a string was refused as a code verifier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -52,33 +52,6 @@ pub enum PkceError {
     /// The verifier holds a character outside `[A-Za-z0-9._~-]` (RFC 7636 §4.1).
     #[error("code verifier holds a character outside the unreserved set")]
     Character,
-}
-
-/// Whether `b` is an RFC 3986 unreserved character: `A-Z a-z 0-9 - . _ ~`.
-#[inline]
-pub(crate) const fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
-}
-
-/// Base64url without padding of 32 bytes: 43 characters of `[A-Za-z0-9_-]`.
-pub(crate) fn encode_32(bytes: &[u8; 32]) -> [u8; 43] {
-    let mut out = [0u8; 43];
-    // 32 input bytes always encode to exactly 43 characters without padding, so the output
-    // buffer is large enough and the call cannot fail.
-    let written = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode_slice(bytes, &mut out)
-        .unwrap_or(0);
-    debug_assert_eq!(written, 43);
-    out
-}
-
-/// View ASCII bytes known to be valid as `&str`.
-///
-/// Only called on buffers this module filled with unreserved ASCII, so the fallback to `""` is
-/// unreachable; it exists so that no code path can panic.
-#[inline]
-pub(crate) fn ascii_str(bytes: &[u8]) -> &str {
-    core::str::from_utf8(bytes).unwrap_or("")
 }
 
 /// A PKCE code verifier (RFC 7636 §4.1): 43 to 128 characters of `[A-Za-z0-9._~-]`.
@@ -103,16 +76,8 @@ impl CodeVerifier {
     /// The [`Entropy`] is consumed so the same bytes cannot also become a `state` value.
     #[must_use]
     pub fn from_entropy(entropy: Entropy) -> Self {
-        let mut encoded = encode_32(entropy.bytes());
-        let mut buf = [0u8; Self::MAX_LEN];
-        if let Some(dst) = buf.get_mut(..encoded.len()) {
-            dst.copy_from_slice(&encoded);
-        }
-        crate::secret::wipe_slice(&mut encoded);
-        Self {
-            buf,
-            len: 43, // encode_32 always yields 43 bytes
-        }
+        let (buf, len) = fixed::from_entropy(&entropy);
+        Self { buf, len }
     }
 
     /// Take an existing verifier (for example one restored from a persisted flow record),
@@ -123,18 +88,10 @@ impl CodeVerifier {
     /// [`PkceError::Length`] outside 43–128 characters, [`PkceError::Character`] for any
     /// character outside `[A-Za-z0-9._~-]`.
     pub fn new(verifier: &str) -> Result<Self, PkceError> {
-        let bytes = verifier.as_bytes();
-        if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&bytes.len()) {
-            return Err(PkceError::Length);
-        }
-        if !bytes.iter().all(|&b| is_unreserved(b)) {
-            return Err(PkceError::Character);
-        }
-        let mut buf = [0u8; Self::MAX_LEN];
-        let len = u8::try_from(bytes.len()).map_err(|_| PkceError::Length)?;
-        buf.get_mut(..bytes.len())
-            .ok_or(PkceError::Length)?
-            .copy_from_slice(bytes);
+        let (buf, len) = fixed::copy_unreserved(verifier, Self::MIN_LEN).map_err(|e| match e {
+            Refused::Length => PkceError::Length,
+            Refused::Character => PkceError::Character,
+        })?;
         Ok(Self { buf, len })
     }
 
@@ -147,7 +104,7 @@ impl CodeVerifier {
     /// was started with.
     #[must_use]
     pub fn secret(&self) -> &str {
-        ascii_str(self.buf.get(..usize::from(self.len)).unwrap_or_default())
+        ascii_str(fixed::filled(&self.buf, self.len))
     }
 
     /// The S256 challenge of this verifier (RFC 7636 §4.2). Computed on the stack.

@@ -70,6 +70,8 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::secret::AuthorizationCode;
 use crate::state::StateToken;
+use crate::untrusted::{CappedText, CharRule};
+use crate::urls::is_localhost_name;
 
 // ---------------------------------------------------------------------------------------------
 // Lazy form decoding (application/x-www-form-urlencoded, WHATWG URL §5.1)
@@ -308,14 +310,17 @@ pub(crate) fn scheme_len(s: &[u8]) -> Option<usize> {
     (s.get(n) == Some(&b':')).then_some(n)
 }
 
+/// Whether every byte of `s` is printable ASCII (`0x21..=0x7E`) other than `\\`: text that every
+/// URL parser reads the same way, so it still compares equal to itself byte for byte later.
+pub(crate) fn is_uri_text(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+}
+
 /// Split an absolute URL with an authority. Refuses bytes outside `0x21..=0x7E` and `\`, which
 /// WHATWG parsers treat as `/` (a source of host confusion).
 pub(crate) fn split_url(s: &str) -> Result<UrlParts<'_>, UrlShape> {
     let bytes = s.as_bytes();
-    if bytes
-        .iter()
-        .any(|&b| !(0x21..=0x7e).contains(&b) || b == b'\\')
-    {
+    if !is_uri_text(s) {
         return Err(UrlShape::BadCharacter);
     }
     let scheme_end = scheme_len(bytes).ok_or(UrlShape::NoScheme)?;
@@ -380,18 +385,8 @@ pub(crate) fn split_url(s: &str) -> Result<UrlParts<'_>, UrlShape> {
 /// Only the strict textual forms are recognised: `127.1` or `0x7f000001` are not loopback here,
 /// so they are treated as remote hosts (the safe direction).
 pub(crate) fn is_loopback_literal(host: &str, subdomains: bool) -> bool {
-    if host.eq_ignore_ascii_case("localhost") {
+    if is_localhost_name(host, subdomains) {
         return true;
-    }
-    if subdomains {
-        const SUFFIX: &str = ".localhost";
-        if host.len() > SUFFIX.len()
-            && host
-                .get(host.len() - SUFFIX.len()..)
-                .is_some_and(|t| t.eq_ignore_ascii_case(SUFFIX))
-        {
-            return true;
-        }
     }
     if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
         return inner.parse::<Ipv6Addr>().is_ok_and(|a| {
@@ -453,6 +448,21 @@ pub enum RedirectUriError {
 ///
 /// The first rule the URI breaks, as a [`RedirectUriError`].
 pub fn check_redirect_uri(uri: &str) -> Result<(), RedirectUriError> {
+    let (is_http, host) = redirect_uri_shape(uri)?;
+    if is_http && !is_loopback_literal(host, false) {
+        return Err(RedirectUriError::InsecureScheme);
+    }
+    Ok(())
+}
+
+/// The part of the redirect URI rule (C-1) that does not depend on which hosts count as loopback:
+/// printable ASCII, an `http`/`https` scheme with an authority, no user info, a host and a
+/// numeric port, no fragment. Returns whether the scheme is `http`, and the host as written.
+///
+/// Shared by [`check_redirect_uri`] (loopback = [`is_loopback_literal`] without subdomains) and
+/// the registration metadata check (loopback = [`crate::urls::is_loopback_host`] after the `url`
+/// parser's normalisation), which must refuse the same shapes. No heap allocation.
+pub(crate) fn redirect_uri_shape(uri: &str) -> Result<(bool, &str), RedirectUriError> {
     let parts = match split_url(uri) {
         Ok(p) => p,
         Err(UrlShape::NoAuthority)
@@ -474,10 +484,7 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), RedirectUriError> {
     if parts.fragment.is_some() {
         return Err(RedirectUriError::Fragment);
     }
-    if is_http && !is_loopback_literal(parts.host, false) {
-        return Err(RedirectUriError::InsecureScheme);
-    }
-    Ok(())
+    Ok((is_http, parts.host))
 }
 
 /// `Some(true)` for `http`, `Some(false)` for `https` (any case), `None` otherwise.
@@ -946,26 +953,10 @@ impl<'a> AuthorizationResponse<'a> {
 
 /// Decode `v`, replace control characters with U+FFFD and cut at [`MAX_ERROR_TEXT`] bytes.
 fn sanitized(v: FormValue<'_>) -> String {
-    struct Sanitizer<'s>(&'s mut String);
-    impl fmt::Write for Sanitizer<'_> {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
-            for c in s.chars() {
-                let c = if c.is_control() {
-                    char::REPLACEMENT_CHARACTER
-                } else {
-                    c
-                };
-                if self.0.len().saturating_add(c.len_utf8()) > MAX_ERROR_TEXT {
-                    return Err(fmt::Error);
-                }
-                self.0.push(c);
-            }
-            Ok(())
-        }
-    }
     let mut out = String::with_capacity(v.raw().len().min(MAX_ERROR_TEXT));
+    let mut sink = CappedText::new(&mut out, MAX_ERROR_TEXT, CharRule::ReplaceControl);
     // An `Err` only means the text reached MAX_ERROR_TEXT; what fits is kept.
-    let _ = write_lossy(v.decoded_bytes(), &mut Sanitizer(&mut out));
+    let _ = write_lossy(v.decoded_bytes(), &mut sink);
     out
 }
 

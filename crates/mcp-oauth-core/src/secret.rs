@@ -158,6 +158,51 @@ secret_string!(
     InitialAccessToken, clone = true
 );
 
+secret_string!(
+    /// A registration access token (RFC 7592 §3): lets the client read, update or delete its
+    /// registration at
+    /// [`RegisteredClient::registration_client_uri`](crate::registration::RegisteredClient::registration_client_uri).
+    /// Send it only to that URI of the server that issued it.
+    ///
+    /// Also reachable as `registration::dcr::RegistrationAccessToken`.
+    RegistrationAccessToken, clone = true
+);
+
+/// A crate-internal string that may hold a secret: `Debug` prints `[redacted]`, wiped on drop.
+///
+/// For intermediate values (a request parameter, a string read from a response body) that are
+/// not yet, or never become, one of the public secret types above.
+pub(crate) struct WipedString(String);
+
+impl WipedString {
+    /// Wrap a value.
+    pub(crate) const fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    /// The value.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Unwrap the value; the caller takes over the duty to wipe it.
+    pub(crate) fn take(mut self) -> String {
+        core::mem::take(&mut self.0)
+    }
+}
+
+impl fmt::Debug for WipedString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl Drop for WipedString {
+    fn drop(&mut self) {
+        wipe_string(&mut self.0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,7 +23,7 @@
 use core::fmt;
 
 use crate::Entropy;
-use crate::pkce::{ascii_str, encode_32, is_unreserved};
+use crate::fixed::{self, Refused, ascii_str};
 
 /// Why a stored string was refused as a `state` value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -57,13 +57,8 @@ impl StateToken {
     /// The [`Entropy`] is consumed so the same bytes cannot also become a PKCE verifier.
     #[must_use]
     pub fn from_entropy(entropy: Entropy) -> Self {
-        let mut encoded = encode_32(entropy.bytes());
-        let mut buf = [0u8; Self::MAX_LEN];
-        if let Some(dst) = buf.get_mut(..encoded.len()) {
-            dst.copy_from_slice(&encoded);
-        }
-        crate::secret::wipe_slice(&mut encoded);
-        Self { buf, len: 43 }
+        let (buf, len) = fixed::from_entropy(&entropy);
+        Self { buf, len }
     }
 
     /// Restore a value, for instance from a persisted flow record. Accepts 22–128 characters of
@@ -73,18 +68,10 @@ impl StateToken {
     ///
     /// [`StateError::Length`] or [`StateError::Character`].
     pub fn new(value: &str) -> Result<Self, StateError> {
-        let bytes = value.as_bytes();
-        if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&bytes.len()) {
-            return Err(StateError::Length);
-        }
-        if !bytes.iter().all(|&b| is_unreserved(b)) {
-            return Err(StateError::Character);
-        }
-        let len = u8::try_from(bytes.len()).map_err(|_| StateError::Length)?;
-        let mut buf = [0u8; Self::MAX_LEN];
-        buf.get_mut(..bytes.len())
-            .ok_or(StateError::Length)?
-            .copy_from_slice(bytes);
+        let (buf, len) = fixed::copy_unreserved(value, Self::MIN_LEN).map_err(|e| match e {
+            Refused::Length => StateError::Length,
+            Refused::Character => StateError::Character,
+        })?;
         Ok(Self { buf, len })
     }
 
@@ -95,7 +82,7 @@ impl StateToken {
     }
 
     fn as_bytes(&self) -> &[u8] {
-        self.buf.get(..usize::from(self.len)).unwrap_or_default()
+        fixed::filled(&self.buf, self.len)
     }
 
     /// Whether a received (already decoded) `state` equals this one. Constant time in the

@@ -161,15 +161,25 @@ pub fn is_loopback_host<S: AsRef<str>>(host: &Host<S>) -> bool {
     match host {
         Host::Domain(d) => {
             let d = d.as_ref();
-            let d = d.strip_suffix('.').unwrap_or(d);
-            d.eq_ignore_ascii_case("localhost")
-                || (d.len() > ".localhost".len()
-                    && d.get(d.len() - ".localhost".len()..)
-                        .is_some_and(|tail| tail.eq_ignore_ascii_case(".localhost")))
+            is_localhost_name(d.strip_suffix('.').unwrap_or(d), true)
         }
         Host::Ipv4(a) => a.is_loopback(),
         Host::Ipv6(a) => a.is_loopback() || a.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
     }
+}
+
+/// Whether `name` is `localhost` (any case) or, with `subdomains`, a name under `.localhost`
+/// (RFC 6761 §6.3). Exact text: no trailing-dot handling, no resolution. Shared by
+/// [`is_loopback_host`] (subdomains allowed) and the allocation-free host checks of
+/// `authorize` (subdomains allowed) and `redirect` (refused for redirect URIs).
+pub(crate) fn is_localhost_name(name: &str, subdomains: bool) -> bool {
+    const SUFFIX: &str = ".localhost";
+    name.eq_ignore_ascii_case("localhost")
+        || (subdomains
+            && name.len() > SUFFIX.len()
+            && name
+                .get(name.len().saturating_sub(SUFFIX.len())..)
+                .is_some_and(|tail| tail.eq_ignore_ascii_case(SUFFIX)))
 }
 
 /// Whether a URL points at a loopback host (see [`is_loopback_host`]).

@@ -114,7 +114,7 @@ impl ClientIdUrl {
     ///
     /// The first rule `raw` breaks.
     pub fn parse(raw: &str) -> Result<Self, ClientIdUrlError> {
-        if !raw.bytes().all(|b| b.is_ascii_graphic()) || raw.contains('\\') {
+        if !crate::redirect::is_uri_text(raw) {
             return Err(ClientIdUrlError::InvalidCharacter);
         }
         let (scheme, rest) = raw.split_once("://").ok_or(ClientIdUrlError::Invalid)?;

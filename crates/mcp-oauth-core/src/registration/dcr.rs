@@ -57,8 +57,10 @@ use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAcces
 use super::{ClientKeys, ClientMetadata, MetadataError, RedirectUriCheck, TokenEndpointAuthMethod};
 use crate::http::{HeaderValue, HttpRequest, HttpResponse, Method};
 use crate::scope::Scopes;
-use crate::secret::{ClientSecret, InitialAccessToken, wipe_string};
+pub use crate::secret::RegistrationAccessToken;
+use crate::secret::{ClientSecret, InitialAccessToken, WipedString};
 use crate::time::Timestamp;
+use crate::untrusted::{CharRule, capped};
 use crate::urls::{UrlError, UrlPolicy};
 
 /// Longest `error_description` kept from a server, in bytes.
@@ -224,44 +226,6 @@ impl ClientMetadata {
 // ---------------------------------------------------------------------------------------------
 // Response types
 // ---------------------------------------------------------------------------------------------
-
-/// A registration access token (RFC 7592 §3): lets the client read, update or delete its
-/// registration at [`RegisteredClient::registration_client_uri`].
-///
-/// Redacted `Debug`, no `Display`, wiped on drop.
-#[derive(Clone, PartialEq, Eq)]
-pub struct RegistrationAccessToken(String);
-
-impl RegistrationAccessToken {
-    /// Wrap a raw value.
-    #[must_use]
-    pub fn new(value: String) -> Self {
-        Self(value)
-    }
-
-    /// The raw value.
-    ///
-    /// # Security
-    ///
-    /// A live credential for the client's registration. Send it only to the
-    /// `registration_client_uri` of the server that issued it; never log it.
-    #[must_use]
-    pub fn secret(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for RegistrationAccessToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("RegistrationAccessToken([redacted])")
-    }
-}
-
-impl Drop for RegistrationAccessToken {
-    fn drop(&mut self) {
-        wipe_string(&mut self.0);
-    }
-}
 
 /// When the client secret expires (`client_secret_expires_at`, RFC 7591 §3.2.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -556,22 +520,6 @@ pub enum RegistrationError {
 // Response parsing
 // ---------------------------------------------------------------------------------------------
 
-/// A string that is wiped when dropped: every string of a registration response passes through
-/// one, since any of them may be a secret.
-struct WipedString(String);
-
-impl WipedString {
-    fn take(mut self) -> String {
-        core::mem::take(&mut self.0)
-    }
-}
-
-impl Drop for WipedString {
-    fn drop(&mut self) {
-        wipe_string(&mut self.0);
-    }
-}
-
 /// A JSON value as far as this parser cares.
 enum Raw {
     Null,
@@ -609,10 +557,10 @@ impl<'de> Visitor<'de> for RawVisitor {
         Ok(Raw::Other)
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Raw, E> {
-        Ok(Raw::Str(WipedString(String::from(v))))
+        Ok(Raw::Str(WipedString::new(String::from(v))))
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<Raw, E> {
-        Ok(Raw::Str(WipedString(v)))
+        Ok(Raw::Str(WipedString::new(v)))
     }
     fn visit_unit<E: de::Error>(self) -> Result<Raw, E> {
         Ok(Raw::Null)
@@ -812,8 +760,8 @@ fn take_seconds(
     let value = match slot? {
         Raw::Null => return None,
         Raw::UInt(n) => Some(n),
-        Raw::Str(s) if !s.0.is_empty() && s.0.bytes().all(|b| b.is_ascii_digit()) => {
-            s.0.parse().ok()
+        Raw::Str(s) if !s.as_str().is_empty() && s.as_str().bytes().all(|b| b.is_ascii_digit()) => {
+            s.as_str().parse().ok()
         }
         _ => None,
     };
@@ -825,32 +773,18 @@ fn take_seconds(
     value
 }
 
-/// Control characters and bidirectional formatting characters (which can reorder how the text
-/// displays) are removed from untrusted server text.
-fn is_unsafe_char(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
-
-fn sanitize_description(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars().filter(|c| !is_unsafe_char(*c)) {
-        if out.len().saturating_add(c.len_utf8()) > MAX_DESCRIPTION {
-            break;
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// An RFC 7591 §3.2.2 error object, if the wire holds one.
 fn rejection(wire: &mut Wire, status: u16) -> Option<RegistrationError> {
     let Some(Raw::Str(code)) = wire.Error.take() else {
         return None;
     };
-    let code = RegistrationErrorCode::from_wire(&code.0)?;
+    let code = RegistrationErrorCode::from_wire(code.as_str())?;
     let description = match wire.ErrorDescription.take() {
-        Some(Raw::Str(d)) => Some(sanitize_description(&d.0)),
+        Some(Raw::Str(d)) => Some(capped(
+            d.as_str(),
+            MAX_DESCRIPTION,
+            CharRule::RemoveControlAndBidi,
+        )),
         _ => None,
     };
     Some(RegistrationError::Rejected {
@@ -897,8 +831,10 @@ fn parse_response(
 
     let client_id = match wire.ClientId.take() {
         None | Some(Raw::Null) => return Err(RegistrationError::MissingClientId),
-        Some(Raw::Str(s)) if s.0.is_empty() => return Err(RegistrationError::MissingClientId),
-        Some(Raw::Str(s)) if s.0.bytes().all(|b| matches!(b, 0x20..=0x7E)) => s.take(),
+        Some(Raw::Str(s)) if s.as_str().is_empty() => {
+            return Err(RegistrationError::MissingClientId);
+        }
+        Some(Raw::Str(s)) if s.as_str().bytes().all(|b| matches!(b, 0x20..=0x7E)) => s.take(),
         Some(_) => return Err(RegistrationError::InvalidClientId),
     };
 

@@ -60,6 +60,7 @@ use alloc::vec::Vec;
 
 use url::Url;
 
+use crate::redirect;
 use crate::scope::Scopes;
 use crate::urls::{UrlPolicy, is_loopback_host};
 
@@ -672,36 +673,29 @@ enum RedirectKind {
 }
 
 /// The private redirect URI validator (C-1). See the [module docs](self#redirect-uris).
+///
+/// The shape rules are [`redirect::redirect_uri_shape`], shared with
+/// [`redirect::check_redirect_uri`]. What differs is deliberate: the `url` parser must accept
+/// the URI too (it is sent to and compared by the authorization server), and loopback is judged
+/// on the parsed host with [`is_loopback_host`], so `*.localhost` counts, where the redirect
+/// module accepts only loopback literals.
 fn classify_redirect_uri(raw: &str) -> Result<RedirectKind, RedirectUriError> {
-    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_graphic()) || raw.contains('\\') {
-        return Err(if raw.is_empty() {
-            RedirectUriError::Invalid
-        } else {
-            RedirectUriError::InvalidCharacter
-        });
-    }
-    let url = Url::parse(raw).map_err(|_| RedirectUriError::Invalid)?;
-    let is_http = match url.scheme() {
-        "https" => false,
-        "http" => true,
-        _ => return Err(RedirectUriError::UnsupportedScheme),
-    };
-    // `url` accepts `https:host/path`; require the authority form so the string means the same
-    // thing to every parser.
-    let has_authority = raw
-        .find(':')
-        .and_then(|i| raw.get(i..))
-        .is_some_and(|rest| rest.starts_with("://"));
-    if !has_authority {
+    if raw.is_empty() {
         return Err(RedirectUriError::Invalid);
     }
+    if !redirect::is_uri_text(raw) {
+        return Err(RedirectUriError::InvalidCharacter);
+    }
+    let url = Url::parse(raw).map_err(|_| RedirectUriError::Invalid)?;
+    let (is_http, _) = redirect::redirect_uri_shape(raw).map_err(|e| match e {
+        redirect::RedirectUriError::UnsupportedScheme => RedirectUriError::UnsupportedScheme,
+        redirect::RedirectUriError::UserInfo => RedirectUriError::UserInfo,
+        redirect::RedirectUriError::InvalidHost => RedirectUriError::MissingHost,
+        redirect::RedirectUriError::Fragment => RedirectUriError::Fragment,
+        redirect::RedirectUriError::InsecureScheme => RedirectUriError::InsecureHttp,
+        _ => RedirectUriError::Invalid,
+    })?;
     let host = url.host().ok_or(RedirectUriError::MissingHost)?;
-    if !url.username().is_empty() || url.password().is_some() || authority(raw).contains('@') {
-        return Err(RedirectUriError::UserInfo);
-    }
-    if url.fragment().is_some() {
-        return Err(RedirectUriError::Fragment);
-    }
     let loopback = is_loopback_host(&host);
     if is_http && !loopback {
         return Err(RedirectUriError::InsecureHttp);
@@ -711,16 +705,6 @@ fn classify_redirect_uri(raw: &str) -> Result<RedirectKind, RedirectUriError> {
     } else {
         RedirectKind::Remote
     })
-}
-
-/// The authority of `scheme://authority/...` (empty when there is none).
-fn authority(raw: &str) -> &str {
-    let Some(start) = raw.find("://").and_then(|i| i.checked_add(3)) else {
-        return "";
-    };
-    let rest = raw.get(start..).unwrap_or("");
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    rest.get(..end).unwrap_or("")
 }
 
 fn check_https_uri(member: &'static str, uri: Option<&str>) -> Result<(), MetadataError> {

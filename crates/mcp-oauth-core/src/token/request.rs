@@ -8,7 +8,7 @@ use url::form_urlencoded;
 
 use crate::Scopes;
 use crate::http::{HeaderValue, HttpRequest, Method};
-use crate::secret::{AuthorizationCode, ClientSecret, RefreshToken, wipe_string};
+use crate::secret::{AuthorizationCode, ClientSecret, RefreshToken, WipedString, wipe_string};
 use crate::urls::{UrlError, UrlPolicy};
 
 /// A client authentication method at the token endpoint (RFC 7591 §2
@@ -301,27 +301,12 @@ pub enum TokenRequestError {
     ClientAuth(ClientAuthError),
 }
 
-/// A value that may be secret: redacted in `Debug`, wiped on drop.
-struct Sensitive(String);
-
-impl fmt::Debug for Sensitive {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl Drop for Sensitive {
-    fn drop(&mut self) {
-        wipe_string(&mut self.0);
-    }
-}
-
 #[derive(Debug)]
 enum Grant {
     AuthorizationCode {
         code: AuthorizationCode,
         redirect_uri: String,
-        code_verifier: Sensitive,
+        code_verifier: WipedString,
     },
     RefreshToken {
         refresh_token: RefreshToken,
@@ -370,7 +355,7 @@ pub struct TokenRequest {
     grant: Grant,
     resource: String,
     scope: Option<Scopes>,
-    extra: Vec<(String, Sensitive)>,
+    extra: Vec<(String, WipedString)>,
 }
 
 impl TokenRequest {
@@ -391,7 +376,7 @@ impl TokenRequest {
             grant: Grant::AuthorizationCode {
                 code,
                 redirect_uri: String::from(redirect_uri),
-                code_verifier: Sensitive(String::from(code_verifier)),
+                code_verifier: WipedString::new(String::from(code_verifier)),
             },
             resource: String::from(resource),
             scope: None,
@@ -449,7 +434,7 @@ impl TokenRequest {
     /// [`TokenRequest::build`].
     pub fn extra_param(mut self, name: &str, value: &str) -> Self {
         self.extra
-            .push((String::from(name), Sensitive(String::from(value))));
+            .push((String::from(name), WipedString::new(String::from(value))));
         self
     }
 
@@ -496,7 +481,7 @@ impl TokenRequest {
             } => {
                 params.push(("code", code.secret()));
                 params.push(("redirect_uri", redirect_uri));
-                params.push(("code_verifier", &code_verifier.0));
+                params.push(("code_verifier", code_verifier.as_str()));
             }
             Grant::RefreshToken { refresh_token } => {
                 params.push(("refresh_token", refresh_token.secret()));
@@ -530,7 +515,7 @@ impl TokenRequest {
             }
         }
         for (name, value) in &self.extra {
-            params.push((name, &value.0));
+            params.push((name, value.as_str()));
         }
 
         // Reserve the worst case (every byte percent-encoded) so the buffer holding secrets is
@@ -565,7 +550,7 @@ impl TokenRequest {
                 if redirect_uri.is_empty() {
                     return Err(empty("redirect_uri"));
                 }
-                if code_verifier.0.is_empty() {
+                if code_verifier.as_str().is_empty() {
                     return Err(empty("code_verifier"));
                 }
             }

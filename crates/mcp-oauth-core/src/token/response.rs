@@ -11,6 +11,7 @@ use url::form_urlencoded;
 
 use crate::http::HttpResponse;
 use crate::secret::{AccessToken, RefreshToken, wipe_string};
+use crate::untrusted::truncate;
 use crate::{Scopes, Timestamp};
 
 /// The most bytes of server text (`error_description`, `error_uri`) an error keeps.
@@ -661,15 +662,6 @@ fn expiry(now: Timestamp, value: Option<&Value>) -> Option<Timestamp> {
         _ => return None,
     };
     Some(now.saturating_add(Duration::from_secs(seconds)))
-}
-
-/// `s` cut to at most `max` bytes on a char boundary.
-fn truncate(s: &str, max: usize) -> &str {
-    let mut end = s.len().min(max);
-    while !s.is_char_boundary(end) {
-        end = end.saturating_sub(1);
-    }
-    s.get(..end).unwrap_or("")
 }
 
 /// A short server value made safe to print: printable ASCII only, at most 64 bytes.
