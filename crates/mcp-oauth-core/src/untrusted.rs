@@ -1,21 +1,14 @@
 //! Text chosen by an untrusted server (`error_description`, `error_uri`): which characters are
 //! unsafe to display, and byte caps that never split a character.
 //!
-//! Each caller keeps its own cap and [`CharRule`] (the token endpoint's error text is only cut,
-//! with [`truncate`]); only the mechanics live here.
+//! One rule everywhere (the redirect's error parameters, registration and token error bodies):
+//! tabs and line breaks become spaces, other control characters become U+FFFD, and bidirectional
+//! formatting characters are removed, so
+//! server text can neither inject terminal escape sequences or fake log lines nor reorder how
+//! it displays. Each caller keeps its own byte cap.
 
 use alloc::string::String;
 use core::fmt;
-
-/// What to do with characters that could corrupt a terminal or a log line, or reorder how the
-/// text displays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CharRule {
-    /// Replace control characters (`char::is_control`) with U+FFFD.
-    ReplaceControl,
-    /// Remove control characters and bidirectional formatting characters.
-    RemoveControlAndBidi,
-}
 
 /// Whether `c` is a bidirectional formatting character (LRM, RLM, the embeddings and overrides
 /// U+202A–U+202E, the isolates U+2066–U+2069), which can reorder how text displays.
@@ -23,36 +16,36 @@ const fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-impl CharRule {
-    /// The character to keep in place of `c`, if any.
-    fn apply(self, c: char) -> Option<char> {
-        match self {
-            Self::ReplaceControl if c.is_control() => Some(char::REPLACEMENT_CHARACTER),
-            Self::ReplaceControl => Some(c),
-            Self::RemoveControlAndBidi if c.is_control() || is_bidi_control(c) => None,
-            Self::RemoveControlAndBidi => Some(c),
-        }
+/// The character to keep in place of `c`, if any.
+fn clean(c: char) -> Option<char> {
+    if is_bidi_control(c) {
+        None
+    } else if matches!(c, '\t' | '\n' | '\r') {
+        Some(' ')
+    } else if c.is_control() {
+        Some(char::REPLACEMENT_CHARACTER)
+    } else {
+        Some(c)
     }
 }
 
-/// A [`fmt::Write`] sink that applies a [`CharRule`] and stops at `max` bytes: the first
+/// A [`fmt::Write`] sink that cleans characters (see the [module docs](self)) and stops at `max` bytes: the first
 /// character that would not fit makes `write_str` return `Err`, and nothing after it is kept.
 pub(crate) struct CappedText<'s> {
     out: &'s mut String,
     max: usize,
-    rule: CharRule,
 }
 
 impl<'s> CappedText<'s> {
-    /// Append to `out` (which should start empty) under `rule`, up to `max` bytes in all.
-    pub(crate) const fn new(out: &'s mut String, max: usize, rule: CharRule) -> Self {
-        Self { out, max, rule }
+    /// Append to `out` (which should start empty), up to `max` bytes in all.
+    pub(crate) const fn new(out: &'s mut String, max: usize) -> Self {
+        Self { out, max }
     }
 }
 
 impl fmt::Write for CappedText<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        for c in s.chars().filter_map(|c| self.rule.apply(c)) {
+        for c in s.chars().filter_map(clean) {
             if self.out.len().saturating_add(c.len_utf8()) > self.max {
                 return Err(fmt::Error);
             }
@@ -62,21 +55,12 @@ impl fmt::Write for CappedText<'_> {
     }
 }
 
-/// `s` under `rule`, cut at `max` bytes on a character boundary.
-pub(crate) fn capped(s: &str, max: usize, rule: CharRule) -> String {
+/// `s` cleaned, cut at `max` bytes on a character boundary.
+pub(crate) fn capped(s: &str, max: usize) -> String {
     let mut out = String::new();
     // An `Err` only means the text reached `max`; what fits is kept.
-    let _ = fmt::Write::write_str(&mut CappedText::new(&mut out, max, rule), s);
+    let _ = fmt::Write::write_str(&mut CappedText::new(&mut out, max), s);
     out
-}
-
-/// `s` cut to at most `max` bytes on a char boundary, without copying.
-pub(crate) fn truncate(s: &str, max: usize) -> &str {
-    let mut end = s.len().min(max);
-    while !s.is_char_boundary(end) {
-        end = end.saturating_sub(1);
-    }
-    s.get(..end).unwrap_or("")
 }
 
 #[cfg(test)]
@@ -84,16 +68,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rules_and_caps() {
-        let s = "a\u{7}b\u{202E}c\u{e9}";
-        assert_eq!(
-            capped(s, 100, CharRule::ReplaceControl),
-            "a\u{FFFD}b\u{202E}c\u{e9}"
-        );
-        assert_eq!(capped(s, 100, CharRule::RemoveControlAndBidi), "abc\u{e9}");
+    fn cleaning_and_caps() {
+        let s = "a\u{7}b\u{202E}c\u{e9}\u{1b}[31m";
+        assert_eq!(capped(s, 100), "a\u{FFFD}bc\u{e9}\u{FFFD}[31m");
+        assert_eq!(capped("line\r\nfake: log\tx", 100), "line  fake: log x");
         // The cap never splits a character, and nothing after the first misfit is kept.
-        assert_eq!(capped("ab\u{e9}c", 3, CharRule::ReplaceControl), "ab");
-        assert_eq!(truncate("ab\u{e9}c", 3), "ab");
-        assert_eq!(truncate("abc", 10), "abc");
+        assert_eq!(capped("ab\u{e9}c", 3), "ab");
+        assert_eq!(capped("abc", 10), "abc");
     }
 }

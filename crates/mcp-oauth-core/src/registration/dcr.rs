@@ -60,7 +60,7 @@ use crate::scope::Scopes;
 pub use crate::secret::RegistrationAccessToken;
 use crate::secret::{ClientSecret, InitialAccessToken, WipedString};
 use crate::time::Timestamp;
-use crate::untrusted::{CharRule, capped};
+use crate::untrusted::capped;
 use crate::urls::{UrlError, UrlPolicy};
 
 /// Longest `error_description` kept from a server, in bytes.
@@ -780,11 +780,7 @@ fn rejection(wire: &mut Wire, status: u16) -> Option<RegistrationError> {
     };
     let code = RegistrationErrorCode::from_wire(code.as_str())?;
     let description = match wire.ErrorDescription.take() {
-        Some(Raw::Str(d)) => Some(capped(
-            d.as_str(),
-            MAX_DESCRIPTION,
-            CharRule::RemoveControlAndBidi,
-        )),
+        Some(Raw::Str(d)) => Some(capped(d.as_str(), MAX_DESCRIPTION)),
         _ => None,
     };
     Some(RegistrationError::Rejected {
@@ -1147,7 +1143,7 @@ mod tests {
             Err(RegistrationError::Rejected {
                 status: 400,
                 code: RegistrationErrorCode::InvalidRedirectUri,
-                description: Some("No way".into()),
+                description: Some("No\u{FFFD} way".into()),
             })
         );
         let odd = r#"{"error":"bad\"code"}"#;

@@ -1,6 +1,5 @@
 //! Token endpoint responses (RFC 6749 §5.1, §5.2, §6; RFC 8707 §2).
 
-use alloc::borrow::ToOwned;
 use alloc::string::String;
 use core::fmt;
 use core::time::Duration;
@@ -11,7 +10,7 @@ use url::form_urlencoded;
 
 use crate::http::HttpResponse;
 use crate::secret::{AccessToken, RefreshToken, wipe_string};
-use crate::untrusted::truncate;
+use crate::untrusted::capped;
 use crate::{Scopes, Timestamp};
 
 /// The most bytes of server text (`error_description`, `error_uri`) an error keeps.
@@ -194,7 +193,8 @@ impl TokenErrorResponse {
         &self.code
     }
 
-    /// `error_description`, truncated to 1024 bytes.
+    /// `error_description`, cut at 1024 bytes; control characters replaced and bidirectional
+    /// formatting characters removed.
     ///
     /// # Security
     ///
@@ -628,7 +628,7 @@ fn error_response(
         parsed
     };
     let text = |v: &Option<Value>| match v {
-        Some(Value::String(s)) if !leaks(s) => Some(truncate(s, MAX_SERVER_TEXT).to_owned()),
+        Some(Value::String(s)) if !leaks(s) => Some(capped(s, MAX_SERVER_TEXT)),
         _ => None,
     };
     Ok(Some(TokenErrorResponse {
@@ -707,8 +707,8 @@ mod tests {
 
     #[test]
     fn truncation_respects_char_boundaries() {
-        assert_eq!(truncate("ab\u{e9}", 3), "ab");
-        assert_eq!(truncate("abc", 10), "abc");
+        assert_eq!(capped("ab\u{e9}", 3), "ab");
+        assert_eq!(capped("a\u{1b}[2Jb", 10), "a\u{FFFD}[2Jb");
         assert_eq!(short_text("a\u{7}b\u{e9} c"), "ab c");
         assert_eq!(short_text(&"x".repeat(100)).len(), MAX_SHORT_TEXT);
     }
