@@ -1,0 +1,640 @@
+//! The scenarios: how each one configures the servers, its hooks on the AS endpoints, and its
+//! end-of-run checks (the TS `getChecks()`).
+
+use serde_json::json;
+
+use super::auth_server::{
+    AuthServer, AuthorizeSeen, IssMode, Registration, TokenDecision, TokenSeen,
+};
+use super::resource_server::{Middleware, ResourceServer};
+use super::wire;
+use super::{Status, Suite, World};
+
+const RS: &str = "http://localhost:3000";
+const AS: &str = "http://localhost:3001";
+const AS2: &str = "http://localhost:3002";
+
+/// The CIMD `client_id` the suite expects (gotcha G7).
+pub(crate) const CIMD_URL: &str = "https://conformance-test.local/client-metadata.json";
+const AS1_CLIENT_ID: &str = "as1-client-id-LEAKED-IF-SEEN-AT-AS2";
+
+/// Every implemented client auth scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Scenario {
+    MetadataDefault,
+    MetadataVar1,
+    MetadataVar2,
+    MetadataVar3,
+    BasicCimd,
+    ScopeFromWwwAuthenticate,
+    ScopeFromScopesSupported,
+    ScopeOmittedWhenUndefined,
+    ScopeStepUp,
+    ScopeRetryLimit,
+    TokenEndpointAuthBasic,
+    TokenEndpointAuthPost,
+    TokenEndpointAuthNone,
+    PreRegistration,
+    /// `issuer` is `<origin>/oauth` under [`Suite::V0_1_16`] (G1) and the bare origin under
+    /// [`Suite::V0_2_0Alpha12`].
+    OauthMetadataBackcompat,
+    OauthEndpointFallback,
+    ResourceMismatch,
+    OfflineAccessScope,
+    OfflineAccessNotSupported,
+    ClientCredentialsBasic,
+    IssSupported,
+    IssNotAdvertised,
+    IssSupportedMissing,
+    IssWrongIssuer,
+    IssUnexpected,
+    IssNormalized,
+    MetadataIssuerMismatch,
+    AuthorizationServerMigration,
+}
+
+/// Scenarios whose servers are not modelled yet (they need DPoP, `private_key_jwt`, workload
+/// identity or ID-JAG token exchange).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum DeferredScenario {
+    /// `auth/client-credentials-jwt`: `private_key_jwt` (ES256) client assertion.
+    ClientCredentialsJwt,
+    /// `auth/cross-app-access-complete-flow` (0.1.16) / `auth/enterprise-managed-authorization`
+    /// (alpha): RFC 8693 ID-JAG exchange at an IdP, then an RFC 7523 jwt-bearer grant.
+    EnterpriseManagedAuthorization,
+    /// `auth/dpop`: RFC 9449 proofs at the token endpoint and the RS.
+    Dpop,
+    /// `auth/dpop-nonce`: DPoP with AS and RS nonces.
+    DpopNonce,
+    /// `auth/wif-jwt-bearer`: workload identity federation assertion.
+    WifJwtBearer,
+}
+
+impl Scenario {
+    /// Every implemented scenario.
+    pub(crate) fn all() -> &'static [Self] {
+        use Scenario::*;
+        &[
+            MetadataDefault,
+            MetadataVar1,
+            MetadataVar2,
+            MetadataVar3,
+            BasicCimd,
+            ScopeFromWwwAuthenticate,
+            ScopeFromScopesSupported,
+            ScopeOmittedWhenUndefined,
+            ScopeStepUp,
+            ScopeRetryLimit,
+            TokenEndpointAuthBasic,
+            TokenEndpointAuthPost,
+            TokenEndpointAuthNone,
+            PreRegistration,
+            OauthMetadataBackcompat,
+            OauthEndpointFallback,
+            ResourceMismatch,
+            OfflineAccessScope,
+            OfflineAccessNotSupported,
+            ClientCredentialsBasic,
+            IssSupported,
+            IssNotAdvertised,
+            IssSupportedMissing,
+            IssWrongIssuer,
+            IssUnexpected,
+            IssNormalized,
+            MetadataIssuerMismatch,
+            AuthorizationServerMigration,
+        ]
+    }
+
+    /// The suite's scenario name.
+    pub(crate) fn name(self) -> &'static str {
+        use Scenario::*;
+        match self {
+            MetadataDefault => "auth/metadata-default",
+            MetadataVar1 => "auth/metadata-var1",
+            MetadataVar2 => "auth/metadata-var2",
+            MetadataVar3 => "auth/metadata-var3",
+            BasicCimd => "auth/basic-cimd",
+            ScopeFromWwwAuthenticate => "auth/scope-from-www-authenticate",
+            ScopeFromScopesSupported => "auth/scope-from-scopes-supported",
+            ScopeOmittedWhenUndefined => "auth/scope-omitted-when-undefined",
+            ScopeStepUp => "auth/scope-step-up",
+            ScopeRetryLimit => "auth/scope-retry-limit",
+            TokenEndpointAuthBasic => "auth/token-endpoint-auth-basic",
+            TokenEndpointAuthPost => "auth/token-endpoint-auth-post",
+            TokenEndpointAuthNone => "auth/token-endpoint-auth-none",
+            PreRegistration => "auth/pre-registration",
+            OauthMetadataBackcompat => "auth/2025-03-26-oauth-metadata-backcompat",
+            OauthEndpointFallback => "auth/2025-03-26-oauth-endpoint-fallback",
+            ResourceMismatch => "auth/resource-mismatch",
+            OfflineAccessScope => "auth/offline-access-scope",
+            OfflineAccessNotSupported => "auth/offline-access-not-supported",
+            ClientCredentialsBasic => "auth/client-credentials-basic",
+            IssSupported => "auth/iss-supported",
+            IssNotAdvertised => "auth/iss-not-advertised",
+            IssSupportedMissing => "auth/iss-supported-missing",
+            IssWrongIssuer => "auth/iss-wrong-issuer",
+            IssUnexpected => "auth/iss-unexpected",
+            IssNormalized => "auth/iss-normalized",
+            MetadataIssuerMismatch => "auth/metadata-issuer-mismatch",
+            AuthorizationServerMigration => "auth/authorization-server-migration",
+        }
+    }
+
+    /// The scenario named `name` (`auth/…`).
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        Self::all().iter().copied().find(|s| s.name() == name)
+    }
+
+    /// Whether a correct client gets a token and a successful `tools/call` here. The others
+    /// must refuse (or, for retry-limit, give up) and `allowClientError` is set for them.
+    pub(crate) fn completes(self) -> bool {
+        !matches!(
+            self,
+            Self::ResourceMismatch
+                | Self::ScopeRetryLimit
+                | Self::IssSupportedMissing
+                | Self::IssWrongIssuer
+                | Self::IssUnexpected
+                | Self::IssNormalized
+                | Self::MetadataIssuerMismatch
+        )
+    }
+
+    /// Whether the client is expected to refuse the flow before using a token.
+    pub(crate) fn must_refuse(self) -> bool {
+        !self.completes() && self != Self::ScopeRetryLimit
+    }
+
+    fn token_endpoint_method(self) -> Option<&'static str> {
+        match self {
+            Self::TokenEndpointAuthBasic => Some("client_secret_basic"),
+            Self::TokenEndpointAuthPost => Some("client_secret_post"),
+            Self::TokenEndpointAuthNone => Some("none"),
+            _ => None,
+        }
+    }
+}
+
+/// The servers of `scenario` under `suite`.
+pub(super) fn build(scenario: Scenario, suite: Suite) -> (ResourceServer, Vec<AuthServer>) {
+    use Scenario::*;
+    let mut rs = ResourceServer::new(RS, AS);
+    let mut auth = AuthServer::new(AS, suite);
+    let tenant = |auth: &mut AuthServer, rs: &mut ResourceServer| {
+        auth.prefix = "/tenant1";
+        auth.issuer = format!("{AS}/tenant1");
+        auth.trap_root_metadata = true;
+        rs.as_urls = vec![auth.issuer.clone()];
+    };
+    match scenario {
+        MetadataDefault => rs.trap_root_prm = true,
+        MetadataVar1 => {
+            rs.include_prm_in_www_auth = false;
+            auth.metadata_path = Some("/.well-known/openid-configuration".to_owned());
+            auth.openid = true;
+        }
+        MetadataVar2 => {
+            rs.prm_path = Some("/.well-known/oauth-protected-resource");
+            rs.include_prm_in_www_auth = false;
+            tenant(&mut auth, &mut rs);
+            auth.metadata_path = Some("/.well-known/oauth-authorization-server/tenant1".to_owned());
+        }
+        MetadataVar3 => {
+            rs.prm_path = Some("/custom/metadata/location.json");
+            tenant(&mut auth, &mut rs);
+            auth.metadata_path = Some("/tenant1/.well-known/openid-configuration".to_owned());
+            auth.openid = true;
+        }
+        BasicCimd => auth.cimd_supported = Some(true),
+        ScopeFromWwwAuthenticate => {
+            rs.middleware = Middleware::Standard {
+                required_scopes: vec!["mcp:basic"],
+                include_scope: true,
+            };
+        }
+        ScopeFromScopesSupported => {
+            let scopes = vec!["mcp:basic", "mcp:read", "mcp:write"];
+            rs.scopes_supported = Some(scopes.clone());
+            rs.middleware = Middleware::Standard {
+                required_scopes: scopes,
+                include_scope: false,
+            };
+        }
+        ScopeOmittedWhenUndefined => {}
+        ScopeStepUp => match suite {
+            Suite::V0_1_16 => {
+                rs.scopes_supported = Some(vec!["mcp:basic", "mcp:write"]);
+                rs.middleware = Middleware::StepUp {
+                    tools_call: vec!["mcp:basic", "mcp:write"],
+                    challenge: "mcp:basic mcp:write",
+                };
+            }
+            Suite::V0_2_0Alpha12 => {
+                rs.scopes_supported = Some(vec!["mcp:profile"]);
+                rs.middleware = Middleware::StepUp {
+                    tools_call: vec!["mcp:write"],
+                    challenge: "mcp:write",
+                };
+            }
+        },
+        ScopeRetryLimit => {
+            rs.scopes_supported = Some(vec!["mcp:admin"]);
+            rs.middleware = Middleware::RetryLimit;
+        }
+        TokenEndpointAuthBasic | TokenEndpointAuthPost | TokenEndpointAuthNone => {
+            auth.auth_methods = scenario.token_endpoint_method().into_iter().collect();
+        }
+        PreRegistration => {
+            auth.dcr = false;
+            auth.auth_methods = vec!["client_secret_basic"];
+        }
+        OauthMetadataBackcompat => {
+            rs.prm_path = None;
+            auth = AuthServer::new(RS, suite);
+            auth.prefix = "/oauth";
+            auth.issuer = match suite {
+                Suite::V0_1_16 => format!("{RS}/oauth"),
+                Suite::V0_2_0Alpha12 => RS.to_owned(),
+            };
+        }
+        OauthEndpointFallback => {
+            rs.prm_path = None;
+            auth = AuthServer::new(RS, suite);
+            auth.metadata_path = None;
+            auth.fallback = true;
+            auth.iss_mode = IssMode::Omit;
+        }
+        ResourceMismatch => rs.resource_override = Some("https://evil.example.com/mcp"),
+        OfflineAccessScope => {
+            auth.scopes_supported = Some(vec!["mcp:basic", "offline_access"]);
+            auth.cimd_supported = Some(true);
+            rs.scopes_supported = Some(vec!["mcp:basic"]);
+        }
+        OfflineAccessNotSupported => {
+            auth.scopes_supported = Some(vec!["mcp:basic", "mcp:read"]);
+            rs.scopes_supported = Some(vec!["mcp:basic", "mcp:read"]);
+        }
+        ClientCredentialsBasic => {
+            auth.grant_types = vec!["client_credentials"];
+            auth.auth_methods = vec!["client_secret_basic"];
+        }
+        IssSupported => (auth.iss_supported, auth.iss_mode) = (Some(true), IssMode::Correct),
+        IssNotAdvertised => (auth.iss_supported, auth.iss_mode) = (None, IssMode::Omit),
+        IssSupportedMissing => (auth.iss_supported, auth.iss_mode) = (Some(true), IssMode::Omit),
+        IssWrongIssuer => (auth.iss_supported, auth.iss_mode) = (Some(true), IssMode::Wrong),
+        IssUnexpected => (auth.iss_supported, auth.iss_mode) = (None, IssMode::Wrong),
+        IssNormalized => (auth.iss_supported, auth.iss_mode) = (Some(true), IssMode::Normalized),
+        MetadataIssuerMismatch => {
+            auth.issuer = "https://attacker.example.com".to_owned();
+            auth.prefix = "/mismatched-as";
+        }
+        AuthorizationServerMigration => {
+            rs.middleware = Middleware::Migration;
+            rs.as_urls = vec![AS.to_owned(), AS2.to_owned()];
+            return (rs, vec![auth, AuthServer::new(AS2, suite)]);
+        }
+    }
+    (rs, vec![auth])
+}
+
+/// `MCP_CONFORMANCE_CONTEXT` (without it the client sees no variable at all).
+pub(super) fn context(scenario: Scenario) -> Option<serde_json::Value> {
+    match scenario {
+        Scenario::PreRegistration => Some(json!({
+            "name": scenario.name(),
+            "client_id": "pre-registered-client",
+            "client_secret": "pre-registered-secret",
+        })),
+        Scenario::ClientCredentialsBasic => Some(json!({
+            "name": scenario.name(),
+            "client_id": "conformance-test-client",
+            "client_secret": "conformance-test-secret",
+        })),
+        _ => None,
+    }
+}
+
+fn status(ok: bool, otherwise: Status) -> Status {
+    if ok { Status::Success } else { otherwise }
+}
+
+impl World {
+    /// `onAuthorizationRequest` of the scenario.
+    pub(super) fn on_authorize(&mut self, index: usize, seen: &AuthorizeSeen) {
+        use Scenario::*;
+        let scopes = seen.scopes();
+        let scope_text = seen.scope.clone().unwrap_or_else(|| "none".to_owned());
+        let count = self.obs.authorize_requests;
+        match self.scenario {
+            BasicCimd => {
+                let ok = seen.client_id.as_deref() == Some(CIMD_URL);
+                self.push(
+                    "cimd-client-id-used",
+                    status(ok, Status::Warning),
+                    format!("client_id {:?}, expected {CIMD_URL}", seen.client_id),
+                );
+            }
+            ScopeFromWwwAuthenticate => {
+                let ok = scopes.contains(&"mcp:basic");
+                self.push(
+                    "scope-from-www-authenticate",
+                    status(ok, Status::Warning),
+                    format!("requested scope {scope_text}, expected mcp:basic"),
+                );
+            }
+            ScopeFromScopesSupported => {
+                let wanted = ["mcp:basic", "mcp:read", "mcp:write"];
+                let ok = wanted.iter().all(|s| scopes.contains(s));
+                self.push(
+                    "scope-from-scopes-supported",
+                    status(ok, Status::Warning),
+                    format!(
+                        "requested scope {scope_text}, expected all of {}",
+                        wanted.join(" ")
+                    ),
+                );
+            }
+            ScopeOmittedWhenUndefined => {
+                let ok = seen.scope.as_deref().is_none_or(|s| s.trim().is_empty());
+                self.push(
+                    "scope-omitted-when-undefined",
+                    status(ok, Status::Warning),
+                    format!("scope parameter: {scope_text}"),
+                );
+            }
+            ScopeStepUp => self.step_up_authorize(count, &scopes, &scope_text),
+            ScopeRetryLimit => self.push(
+                "scope-retry-auth-attempt",
+                Status::Info,
+                format!("authorization attempt {count} (scope {scope_text})"),
+            ),
+            TokenEndpointAuthBasic | TokenEndpointAuthPost | TokenEndpointAuthNone => {
+                self.obs.authorization_resource = seen.resource.clone();
+            }
+            ResourceMismatch | IssSupportedMissing | IssWrongIssuer | IssUnexpected
+            | IssNormalized => self.obs.auth_reached = true,
+            MetadataIssuerMismatch => self.obs.metadata_endpoints_used = true,
+            OfflineAccessScope => {
+                if seen
+                    .client_id
+                    .as_deref()
+                    .is_some_and(|c| c.starts_with("http"))
+                {
+                    self.obs.cimd_client_id = seen.client_id.clone();
+                }
+                let ok = scopes.contains(&"offline_access");
+                self.push(
+                    "sep-2207-offline-access-requested",
+                    status(ok, Status::Info),
+                    format!("requested scope {scope_text} (AS lists mcp:basic offline_access)"),
+                );
+            }
+            OfflineAccessNotSupported => {
+                let ok = !scopes.contains(&"offline_access");
+                self.push(
+                    "sep-2207-offline-access-not-requested",
+                    status(ok, Status::Failure),
+                    format!("requested scope {scope_text} (AS lists mcp:basic mcp:read)"),
+                );
+            }
+            AuthorizationServerMigration
+                if index == 1 && seen.client_id.as_deref() == Some(AS1_CLIENT_ID) =>
+            {
+                self.obs.as2_saw_as1_client_id = true;
+            }
+            _ => {}
+        }
+    }
+
+    fn step_up_authorize(&mut self, count: u32, scopes: &[&str], scope_text: &str) {
+        let union = self.suite == Suite::V0_2_0Alpha12;
+        if count == 1 {
+            self.push(
+                "scope-step-up-initial",
+                status(scopes.contains(&"mcp:basic"), Status::Warning),
+                format!("initial authorization requested {scope_text}, expected mcp:basic"),
+            );
+        } else if count == 2 {
+            let escalated = if union {
+                scopes.contains(&"mcp:write")
+            } else {
+                scopes.contains(&"mcp:basic") && scopes.contains(&"mcp:write")
+            };
+            self.push(
+                "scope-step-up-escalation",
+                status(escalated, Status::Warning),
+                format!("second authorization requested {scope_text}"),
+            );
+            if union {
+                self.push(
+                    "sep-2350-scope-union-on-reauth",
+                    status(scopes.contains(&"mcp:basic"), Status::Warning),
+                    format!(
+                        "re-authorization requested {scope_text}; previously granted mcp:basic"
+                    ),
+                );
+            }
+        }
+    }
+
+    /// `onTokenRequest` of the scenario; `None` = the default token.
+    pub(super) fn on_token(&mut self, index: usize, seen: &TokenSeen) -> Option<TokenDecision> {
+        use Scenario::*;
+        match self.scenario {
+            TokenEndpointAuthBasic | TokenEndpointAuthPost | TokenEndpointAuthNone => {
+                self.obs.token_resource = seen.body.get("resource").map(str::to_owned);
+                let expected = self.scenario.token_endpoint_method().unwrap_or("none");
+                let header = seen.authorization.as_deref();
+                let actual = if header.is_some_and(|h| h.starts_with("Basic ")) {
+                    "client_secret_basic"
+                } else if seen.body.non_empty("client_secret").is_some() {
+                    "client_secret_post"
+                } else {
+                    "none"
+                };
+                let format_error = header
+                    .filter(|_| actual == "client_secret_basic")
+                    .and_then(|h| wire::basic_has_colon(h).err());
+                let ok = actual == expected && format_error.is_none();
+                self.push(
+                    "token-endpoint-auth-method",
+                    status(ok, Status::Failure),
+                    match format_error {
+                        Some(e) => format!("client sent Basic auth header but {e}"),
+                        None => format!("client used {actual}, server supports only {expected}"),
+                    },
+                );
+                Some(self.issue("test-token", Vec::new()))
+            }
+            PreRegistration => Some(self.pre_registration_token(seen)),
+            ClientCredentialsBasic => Some(self.client_credentials_token(seen)),
+            IssSupported | IssNotAdvertised | IssSupportedMissing | IssWrongIssuer
+            | IssUnexpected | IssNormalized => {
+                self.obs.token_request_made = true;
+                Some(self.issue("test-token", Vec::new()))
+            }
+            MetadataIssuerMismatch => {
+                self.obs.metadata_endpoints_used = true;
+                Some(self.issue("test-token", Vec::new()))
+            }
+            AuthorizationServerMigration if index == 1 => {
+                let client_id = seen.body.get("client_id").map(str::to_owned).or_else(|| {
+                    wire::basic_credentials(seen.authorization.as_deref()).map(|(id, _)| id)
+                });
+                if client_id.as_deref() == Some(AS1_CLIENT_ID) {
+                    self.obs.as2_saw_as1_client_id_at_token = true;
+                }
+                let scopes = seen.body.non_empty("scope").map_or_else(
+                    || vec!["mcp:basic".to_owned()],
+                    |s| s.split(' ').map(str::to_owned).collect(),
+                );
+                Some(self.issue("test-token-as2", scopes))
+            }
+            _ => None,
+        }
+    }
+
+    fn issue(&mut self, prefix: &str, scopes: Vec<String>) -> TokenDecision {
+        let n = self.next();
+        TokenDecision::Issue {
+            token: format!("{prefix}-{n}"),
+            scopes,
+        }
+    }
+
+    fn pre_registration_token(&mut self, seen: &TokenSeen) -> TokenDecision {
+        let refuse = |description: &str| TokenDecision::Error {
+            status: 401,
+            error: "invalid_client",
+            description: description.to_owned(),
+        };
+        let Some((id, secret)) = wire::basic_credentials(seen.authorization.as_deref()) else {
+            self.push(
+                "pre-registration-auth",
+                Status::Failure,
+                "client did not use Basic authentication with pre-registered credentials",
+            );
+            return refuse("Missing or invalid Authorization header");
+        };
+        if id != "pre-registered-client" || secret.as_deref() != Some("pre-registered-secret") {
+            self.push(
+                "pre-registration-auth",
+                Status::Failure,
+                format!("client used incorrect pre-registered credentials (client_id {id:?})"),
+            );
+            return refuse("Invalid pre-registered credentials");
+        }
+        self.push(
+            "pre-registration-auth",
+            Status::Success,
+            "client used the pre-registered credentials",
+        );
+        self.issue("test-token-prereg", Vec::new())
+    }
+
+    fn client_credentials_token(&mut self, seen: &TokenSeen) -> TokenDecision {
+        if seen.grant_type.as_deref() != Some("client_credentials") {
+            self.push(
+                "client-credentials-grant-type",
+                Status::Failure,
+                format!(
+                    "expected grant_type=client_credentials, got {:?}",
+                    seen.grant_type
+                ),
+            );
+            return TokenDecision::Error {
+                status: 400,
+                error: "unsupported_grant_type",
+                description: "Only client_credentials grant is supported".to_owned(),
+            };
+        }
+        let credentials = seen
+            .authorization
+            .as_deref()
+            .filter(|h| h.starts_with("Basic "))
+            .and_then(|h| wire::basic_credentials(Some(h)));
+        let ok = credentials.as_ref().is_some_and(|(id, secret)| {
+            id == "conformance-test-client" && secret.as_deref() == Some("conformance-test-secret")
+        });
+        self.push(
+            "client-credentials-basic-auth",
+            status(ok, Status::Failure),
+            match &credentials {
+                None => "missing or invalid Authorization header for Basic auth".to_owned(),
+                Some((id, _)) if !ok => format!("invalid client credentials (client_id {id:?})"),
+                Some(_) => "client authenticated with client_secret_basic".to_owned(),
+            },
+        );
+        if !ok {
+            return TokenDecision::Error {
+                status: 401,
+                error: "invalid_client",
+                description: "Invalid client credentials".to_owned(),
+            };
+        }
+        self.issue("cc-token", seen.body.scopes("scope"))
+    }
+
+    /// `onRegistrationRequest` of the scenario; `None` = the default registration.
+    pub(super) fn on_register(
+        &mut self,
+        index: usize,
+        body: &serde_json::Value,
+    ) -> Option<Registration> {
+        use Scenario::*;
+        match self.scenario {
+            TokenEndpointAuthBasic | TokenEndpointAuthPost | TokenEndpointAuthNone => {
+                let method = self.scenario.token_endpoint_method();
+                let n = self.next();
+                Some(Registration {
+                    client_id: format!("test-client-{n}"),
+                    client_secret: (method != Some("none")).then(|| format!("test-secret-{n}")),
+                    method,
+                })
+            }
+            OfflineAccessScope => {
+                let grant_types: Vec<&str> = body
+                    .get("grant_types")
+                    .and_then(|v| v.as_array())
+                    .map(|a| a.iter().filter_map(|g| g.as_str()).collect())
+                    .unwrap_or_default();
+                self.obs.grant_types_checked = true;
+                self.push(
+                    "sep-2207-client-metadata-grant-types",
+                    status(grant_types.contains(&"refresh_token"), Status::Warning),
+                    format!("DCR grant_types: {}", grant_types.join(" ")),
+                );
+                Some(self.public_registration())
+            }
+            ResourceMismatch => Some(self.public_registration()),
+            MetadataIssuerMismatch => {
+                self.obs.metadata_endpoints_used = true;
+                None
+            }
+            AuthorizationServerMigration if index == 0 => Some(Registration {
+                client_id: AS1_CLIENT_ID.to_owned(),
+                client_secret: Some("as1-client-secret".to_owned()),
+                method: None,
+            }),
+            AuthorizationServerMigration => {
+                self.obs.as2_saw_register = true;
+                Some(Registration {
+                    client_id: "as2-client-id".to_owned(),
+                    client_secret: Some("as2-client-secret".to_owned()),
+                    method: None,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn public_registration(&mut self) -> Registration {
+        let n = self.next();
+        Registration {
+            client_id: format!("test-client-{n}"),
+            client_secret: None,
+            method: Some("none"),
+        }
+    }
+}
