@@ -57,6 +57,7 @@ extern crate std;
 pub mod authorize;
 pub mod challenge;
 mod entropy;
+pub mod flow;
 pub mod http;
 pub mod metadata;
 pub mod pkce;
