@@ -153,6 +153,7 @@ pub mod authorize;
 pub mod challenge;
 mod entropy;
 mod fixed;
+pub mod flow;
 pub mod http;
 pub mod metadata;
 pub mod pkce;

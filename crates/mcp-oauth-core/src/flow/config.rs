@@ -1,0 +1,430 @@
+//! Flow configuration: required values in constructors, options by builder methods. There is no
+//! `Default`: a flow always needs the MCP server URL and a client description.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use core::time::Duration;
+
+use super::error::ConfigError;
+use crate::metadata::resource::ResourceMatch;
+use crate::registration::{ClientIdUrl, ClientMetadata, TokenEndpointAuthMethod};
+use crate::secret::{ClientSecret, InitialAccessToken};
+use crate::urls::UrlPolicy;
+
+/// How a repeated `resource_metadata` parameter in one challenge is handled (checklist D-12).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DuplicatePolicy {
+    /// Ignore the parameter and probe the well-known URLs. The default.
+    #[default]
+    Strict,
+    /// Try each value in order; accept only a document that validates.
+    Lenient,
+}
+
+/// Chooses the order in which the authorization servers a protected resource lists are tried
+/// (checklist P-11).
+pub trait SelectAuthorizationServer: Send + Sync {
+    /// Indices into `listed` in the order to try. Out-of-range and repeated indices are ignored;
+    /// unlisted servers are not tried. `resource` is the validated PRM `resource`.
+    fn order(&self, resource: &str, listed: &[String]) -> Vec<usize>;
+}
+
+/// The default [`SelectAuthorizationServer`]: as listed; the first that yields valid metadata
+/// wins.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsListed;
+
+impl SelectAuthorizationServer for AsListed {
+    fn order(&self, _resource: &str, listed: &[String]) -> Vec<usize> {
+        (0..listed.len()).collect()
+    }
+}
+
+/// Client credentials obtained out of band (checklist R-3).
+///
+/// `client_secret` is a secret: redacted in `Debug`.
+#[derive(Debug, Clone)]
+pub struct PreRegisteredClient {
+    /// The issuer these credentials belong to. `None` means "usable with whichever
+    /// authorization server the protected resource names": convenient for a single-server
+    /// deployment, but it lets the credentials go to any listed server, so bind them when you
+    /// know the issuer (checklist R-4). Bound credentials are never offered to another issuer.
+    pub issuer: Option<String>,
+    /// The client identifier.
+    pub client_id: String,
+    /// The client secret, for confidential clients.
+    pub client_secret: Option<ClientSecret>,
+    /// The registered token endpoint authentication method; `None` lets the flow choose from
+    /// the server metadata (checklist T-4).
+    pub auth_method: Option<TokenEndpointAuthMethod>,
+}
+
+impl PreRegisteredClient {
+    /// Credentials bound to `issuer`.
+    #[must_use]
+    pub fn new(issuer: impl Into<String>, client_id: impl Into<String>) -> Self {
+        Self {
+            issuer: Some(issuer.into()),
+            client_id: client_id.into(),
+            client_secret: None,
+            auth_method: None,
+        }
+    }
+
+    /// Credentials for whichever authorization server the protected resource names.
+    #[must_use]
+    pub fn unbound(client_id: impl Into<String>) -> Self {
+        Self {
+            issuer: None,
+            client_id: client_id.into(),
+            client_secret: None,
+            auth_method: None,
+        }
+    }
+
+    /// Add a client secret.
+    #[must_use]
+    pub fn with_secret(mut self, secret: ClientSecret) -> Self {
+        self.client_secret = Some(secret);
+        self
+    }
+
+    /// Set the registered authentication method.
+    #[must_use]
+    pub fn with_auth_method(mut self, method: TokenEndpointAuthMethod) -> Self {
+        self.auth_method = Some(method);
+        self
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(super) enum ClientKind {
+    AuthorizationCode {
+        client_name: String,
+        redirect_uri: String,
+    },
+    ClientCredentials,
+}
+
+/// Which grant the client uses.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub(super) kind: ClientKind,
+}
+
+impl ClientConfig {
+    /// An interactive client: authorization code with PKCE. `redirect_uri` must be https or
+    /// loopback http (checklist C-1); it is sent byte for byte.
+    #[must_use]
+    pub fn authorization_code(
+        client_name: impl Into<String>,
+        redirect_uri: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind: ClientKind::AuthorizationCode {
+                client_name: client_name.into(),
+                redirect_uri: redirect_uri.into(),
+            },
+        }
+    }
+
+    /// A machine-to-machine client (MCP client-credentials extension). Needs a
+    /// [`FlowConfig::pre_registered`] client; never registers, never opens a browser (M-2).
+    #[must_use]
+    pub fn client_credentials() -> Self {
+        Self {
+            kind: ClientKind::ClientCredentials,
+        }
+    }
+}
+
+/// Everything a flow needs to know up front. See the builder methods for the options and their
+/// defaults.
+pub struct FlowConfig {
+    pub(super) resource_url: String,
+    pub(super) client: ClientConfig,
+    pub(super) pre_registered: Vec<PreRegisteredClient>,
+    pub(super) cimd_url: Option<String>,
+    pub(super) dynamic_registration: bool,
+    pub(super) initial_access_token: Option<InitialAccessToken>,
+    pub(super) refresh_tokens: bool,
+    pub(super) url_policy: UrlPolicy,
+    pub(super) resource_match: ResourceMatch,
+    pub(super) duplicate_params: DuplicatePolicy,
+    pub(super) legacy_fallback: bool,
+    pub(super) protocol_version: Option<String>,
+    pub(super) refresh_margin: Duration,
+    pub(super) request_timeout: Duration,
+    pub(super) authorization_timeout: Duration,
+    pub(super) max_authorization_attempts: u8,
+    pub(super) selection: Box<dyn SelectAuthorizationServer>,
+    pub(super) extra_authorize_params: Vec<(String, String)>,
+    pub(super) omit_resource: bool,
+    pub(super) issuer_overrides: Vec<(String, String)>,
+}
+
+impl fmt::Debug for FlowConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowConfig")
+            .field("resource_url", &self.resource_url)
+            .field("client", &self.client)
+            .field("pre_registered", &self.pre_registered)
+            .field("cimd_url", &self.cimd_url)
+            .field("dynamic_registration", &self.dynamic_registration)
+            .field("initial_access_token", &self.initial_access_token)
+            .field("refresh_tokens", &self.refresh_tokens)
+            .field("url_policy", &self.url_policy)
+            .field("resource_match", &self.resource_match)
+            .field("duplicate_params", &self.duplicate_params)
+            .field("legacy_fallback", &self.legacy_fallback)
+            .field("protocol_version", &self.protocol_version)
+            .field("refresh_margin", &self.refresh_margin)
+            .field("request_timeout", &self.request_timeout)
+            .field("authorization_timeout", &self.authorization_timeout)
+            .field(
+                "max_authorization_attempts",
+                &self.max_authorization_attempts,
+            )
+            .field("extra_authorize_params", &self.extra_authorize_params)
+            .field("omit_resource", &self.omit_resource)
+            .field("issuer_overrides", &self.issuer_overrides)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FlowConfig {
+    /// A flow for the MCP server at `resource_url` (the protected resource; its canonical URI).
+    ///
+    /// Defaults: https only, exact PRM `resource` match, strict duplicate handling, legacy
+    /// fallback on, dynamic registration on, refresh tokens requested, refresh margin 60 s,
+    /// request timeout 30 s, authorization timeout 10 min, at most 3 authorization requests
+    /// between successes, authorization servers tried as listed.
+    #[must_use]
+    pub fn new(resource_url: impl Into<String>, client: ClientConfig) -> Self {
+        Self {
+            resource_url: resource_url.into(),
+            client,
+            pre_registered: Vec::new(),
+            cimd_url: None,
+            dynamic_registration: true,
+            initial_access_token: None,
+            refresh_tokens: true,
+            url_policy: UrlPolicy::https_only(),
+            resource_match: ResourceMatch::exact(),
+            duplicate_params: DuplicatePolicy::Strict,
+            legacy_fallback: true,
+            protocol_version: None,
+            refresh_margin: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
+            authorization_timeout: Duration::from_secs(600),
+            max_authorization_attempts: 3,
+            selection: Box::new(AsListed),
+            extra_authorize_params: Vec::new(),
+            omit_resource: false,
+            issuer_overrides: Vec::new(),
+        }
+    }
+
+    /// Add pre-registered credentials (several allowed, checked in order; R-3, R-4).
+    #[must_use]
+    pub fn pre_registered(mut self, client: PreRegisteredClient) -> Self {
+        self.pre_registered.push(client);
+        self
+    }
+
+    /// Use this https URL as a Client ID Metadata Document `client_id` when the authorization
+    /// server advertises support (R-5, R-6). The document itself must be served by the caller.
+    #[must_use]
+    pub fn client_id_metadata_document(mut self, url: impl Into<String>) -> Self {
+        self.cimd_url = Some(url.into());
+        self
+    }
+
+    /// Allow dynamic client registration (RFC 7591). Default on.
+    #[must_use]
+    pub fn dynamic_registration(mut self, on: bool) -> Self {
+        self.dynamic_registration = on;
+        self
+    }
+
+    /// An initial access token for a protected registration endpoint (R-25).
+    #[must_use]
+    pub fn initial_access_token(mut self, token: InitialAccessToken) -> Self {
+        self.initial_access_token = Some(token);
+        self
+    }
+
+    /// Ask for refresh tokens: `refresh_token` in the registered grant types, and
+    /// `offline_access` when the authorization server lists it (Q-9, R-17). Default on.
+    #[must_use]
+    pub fn request_refresh_tokens(mut self, on: bool) -> Self {
+        self.refresh_tokens = on;
+        self
+    }
+
+    /// Which URLs may be contacted. Default [`UrlPolicy::https_only`].
+    #[must_use]
+    pub fn url_policy(mut self, policy: UrlPolicy) -> Self {
+        self.url_policy = policy;
+        self
+    }
+
+    /// How the PRM `resource` is compared with the MCP server URL (P-7 to P-9). Default exact.
+    #[must_use]
+    pub fn resource_match(mut self, matching: ResourceMatch) -> Self {
+        self.resource_match = matching;
+        self
+    }
+
+    /// How a repeated `resource_metadata` parameter is handled (D-12). Default strict.
+    #[must_use]
+    pub fn duplicate_params(mut self, policy: DuplicatePolicy) -> Self {
+        self.duplicate_params = policy;
+        self
+    }
+
+    /// Fall back to 2025-03-26 behaviour when every PRM probe answers 4xx (B-6). Default on.
+    #[must_use]
+    pub fn legacy_fallback(mut self, on: bool) -> Self {
+        self.legacy_fallback = on;
+        self
+    }
+
+    /// Send `MCP-Protocol-Version: <version>` on metadata requests (A-18, B-3).
+    #[must_use]
+    pub fn protocol_version(mut self, version: &str) -> Self {
+        self.protocol_version = Some(String::from(version));
+        self
+    }
+
+    /// Renew this long before a known expiry (U-8). Default 60 s.
+    #[must_use]
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
+    }
+
+    /// Deadline for each HTTP request. Default 30 s.
+    #[must_use]
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Deadline for the browser to come back. Default 10 min.
+    #[must_use]
+    pub fn authorization_timeout(mut self, timeout: Duration) -> Self {
+        self.authorization_timeout = timeout;
+        self
+    }
+
+    /// Authorization requests allowed between two
+    /// [`handle_resource_success`](super::AuthFlow::handle_resource_success) calls (S-6). Default 3.
+    #[must_use]
+    pub fn max_authorization_attempts(mut self, max: u8) -> Self {
+        self.max_authorization_attempts = max;
+        self
+    }
+
+    /// The authorization server selection policy (P-11). Default [`AsListed`].
+    #[must_use]
+    pub fn authorization_server_selection(
+        mut self,
+        policy: Box<dyn SelectAuthorizationServer>,
+    ) -> Self {
+        self.selection = policy;
+        self
+    }
+
+    /// **Quirk**: extra authorization request parameters (e.g. Google's `access_type=offline`).
+    /// Names the authorization request sets itself are refused when the URL is built.
+    #[must_use]
+    pub fn extra_authorize_params(mut self, params: &[(&str, &str)]) -> Self {
+        self.extra_authorize_params.extend(
+            params
+                .iter()
+                .map(|(k, v)| (String::from(*k), String::from(*v))),
+        );
+        self
+    }
+
+    /// **Quirk**: send no `resource` parameter anywhere (Microsoft Entra v2 rejects it). This
+    /// gives up audience binding (Z-5); use it only for servers known to need it.
+    #[must_use]
+    pub fn omit_resource_parameter(mut self) -> Self {
+        self.omit_resource = true;
+        self
+    }
+
+    /// **Quirk**: when the protected resource lists `listed`, accept metadata whose `issuer` is
+    /// exactly `actual` (for servers whose metadata is known to be broken). `actual` then becomes
+    /// the issuer for `iss` checks and credential binding. Approve each pair explicitly; it
+    /// weakens the RFC 8414 §3.3 check for that pair only.
+    #[must_use]
+    pub fn issuer_override(mut self, listed: impl Into<String>, actual: impl Into<String>) -> Self {
+        self.issuer_overrides.push((listed.into(), actual.into()));
+        self
+    }
+
+    /// The MCP server URL.
+    #[must_use]
+    pub fn resource_url(&self) -> &str {
+        &self.resource_url
+    }
+
+    pub(super) fn redirect_uri(&self) -> Option<&str> {
+        match &self.client.kind {
+            ClientKind::AuthorizationCode { redirect_uri, .. } => Some(redirect_uri),
+            ClientKind::ClientCredentials => None,
+        }
+    }
+
+    pub(super) fn is_client_credentials(&self) -> bool {
+        matches!(self.client.kind, ClientKind::ClientCredentials)
+    }
+
+    /// The client metadata for DCR (built from the client name and redirect URI).
+    pub(super) fn client_metadata(&self) -> Option<ClientMetadata> {
+        match &self.client.kind {
+            ClientKind::AuthorizationCode {
+                client_name,
+                redirect_uri,
+            } => {
+                let m = ClientMetadata::new(client_name.clone())
+                    .with_redirect_uri(redirect_uri.clone());
+                Some(if self.refresh_tokens {
+                    m.with_refresh_tokens()
+                } else {
+                    m
+                })
+            }
+            ClientKind::ClientCredentials => None,
+        }
+    }
+
+    /// Check everything that can be checked without a server.
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        self.url_policy
+            .check(&self.resource_url)
+            .map_err(ConfigError::ResourceUrl)?;
+        if let Some(redirect) = self.redirect_uri() {
+            crate::redirect::check_redirect_uri(redirect).map_err(ConfigError::RedirectUri)?;
+        }
+        if let Some(m) = self.client_metadata() {
+            m.validate().map_err(ConfigError::ClientMetadata)?;
+        }
+        if let Some(url) = &self.cimd_url {
+            ClientIdUrl::parse(url).map_err(ConfigError::ClientIdUrl)?;
+        }
+        if self.pre_registered.iter().any(|c| c.client_id.is_empty()) {
+            return Err(ConfigError::EmptyClientId);
+        }
+        if self.is_client_credentials() && self.pre_registered.is_empty() {
+            return Err(ConfigError::NoPreRegisteredClient);
+        }
+        Ok(())
+    }
+}

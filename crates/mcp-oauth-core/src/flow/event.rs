@@ -1,0 +1,137 @@
+//! What goes in and out of the machine besides HTTP messages: request ids, purposes, events,
+//! transport failures and the coarse status.
+
+use alloc::string::String;
+use core::fmt;
+
+use super::error::FlowError;
+
+/// Identifies one request handed out by [`AuthFlow::poll_request`](super::AuthFlow::poll_request).
+///
+/// Ids increase monotonically for the life of a flow. A response for an id the flow is not
+/// waiting for (unknown, already answered, or from an abandoned phase) is ignored and recorded in
+/// the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RequestId(pub u64);
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// Why the flow made a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RequestPurpose {
+    /// Protected Resource Metadata (RFC 9728).
+    ResourceMetadata,
+    /// Authorization server metadata (RFC 8414 or OpenID Connect Discovery).
+    AuthorizationServerMetadata,
+    /// Authorization server metadata at the MCP origin (2025-03-26 legacy mode).
+    LegacyServerMetadata,
+    /// Dynamic client registration (RFC 7591).
+    ClientRegistration,
+    /// Authorization code exchange (RFC 6749 §4.1.3).
+    CodeExchange,
+    /// Refresh (RFC 6749 §6).
+    Refresh,
+    /// Client credentials grant (RFC 6749 §4.4).
+    ClientCredentials,
+}
+
+impl fmt::Display for RequestPurpose {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::ResourceMetadata => "protected resource metadata",
+            Self::AuthorizationServerMetadata => "authorization server metadata",
+            Self::LegacyServerMetadata => "legacy authorization server metadata",
+            Self::ClientRegistration => "client registration",
+            Self::CodeExchange => "code exchange",
+            Self::Refresh => "refresh",
+            Self::ClientCredentials => "client credentials",
+        })
+    }
+}
+
+/// Why a request produced no response. The driver maps its HTTP library's error onto one of
+/// these; no text from the library is kept (it may contain URLs with secrets or server bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// Name resolution failed.
+    #[error("DNS resolution failed")]
+    Dns,
+    /// The connection could not be established.
+    #[error("connection failed")]
+    Connect,
+    /// TLS failed (certificate validation included, checklist P-13, Z-3).
+    #[error("TLS failed")]
+    Tls,
+    /// The connection was reset or closed before a complete response arrived.
+    #[error("connection reset")]
+    Reset,
+    /// The driver's own timeout fired.
+    #[error("timed out")]
+    Timeout,
+    /// The response body exceeded the driver's size cap (checklist Z-13).
+    #[error("response too large")]
+    TooLarge,
+    /// The server redirected and the driver (correctly) did not follow (P-14, T-11). Drivers may
+    /// also hand the 3xx response itself to the flow, which treats it as unexpected.
+    #[error("redirect not followed")]
+    Redirect,
+    /// Anything else.
+    #[error("transport error")]
+    Other,
+}
+
+/// Something the caller must act on. Drain with [`AuthFlow::poll_event`](super::AuthFlow::poll_event).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Event {
+    /// Open `url` in the user's external browser (never an embedded web view, never through a
+    /// shell; checklist Q-12), then listen on `redirect_uri` and hand the redirect to
+    /// [`AuthFlow::handle_redirect`](super::AuthFlow::handle_redirect).
+    OpenAuthorizationUrl {
+        /// The authorization URL.
+        url: String,
+        /// The redirect URI the authorization server will send the browser to.
+        redirect_uri: String,
+        /// The authorization server's issuer, to show the user where they are about to log in
+        /// (anti-phishing, checklist Z-14).
+        issuer: String,
+    },
+    /// A usable access token now exists (code exchange, client credentials, refresh, or a warm
+    /// restore). Retry the MCP request with
+    /// [`AuthFlow::authorization_header`](super::AuthFlow::authorization_header).
+    Authorized,
+    /// A refresh succeeded (emitted before [`Event::Authorized`]).
+    Refreshed,
+    /// The persistent state changed: store [`AuthFlow::persisted_state`](super::AuthFlow::persisted_state)
+    /// now, before using new tokens (checklist F-4).
+    StateChanged,
+    /// The attempt failed; the error carries the discovery report. Terminal for this attempt: a
+    /// later challenge or [`AuthFlow::start`](super::AuthFlow::start) may begin another.
+    Failed(FlowError),
+}
+
+/// The coarse phase of the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FlowStatus {
+    /// Nothing started.
+    Idle,
+    /// Fetching protected resource or authorization server metadata.
+    Discovering,
+    /// Registering the client (RFC 7591).
+    Registering,
+    /// Waiting for the browser to come back with the authorization response.
+    AwaitingAuthorization,
+    /// Requesting tokens (code exchange, refresh or client credentials).
+    RequestingToken,
+    /// A token is held.
+    Authorized,
+    /// The last attempt failed.
+    Failed,
+}

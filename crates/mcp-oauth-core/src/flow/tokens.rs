@@ -1,0 +1,263 @@
+//! Tokens: the code exchange, refresh, client credentials and the renewal timer
+//! (RFC 6749 §4.1.3, §4.4, §5, §6; RFC 8707).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::AuthFlow;
+use super::authorization::PendingAuthorization;
+use super::error::FlowErrorKind;
+use super::event::{Event, RequestPurpose};
+use super::identity::IdentitySource;
+use super::report::{Note, Verdict};
+use super::state::{Goal, State, Tokens};
+use crate::Scopes;
+use crate::Timestamp;
+use crate::http::{HttpRequest, HttpResponse};
+use crate::secret::AuthorizationCode;
+use crate::token::{
+    TokenErrorCode, TokenRequest, TokenResponseError, TokenSet, parse_refresh_response,
+    parse_token_response,
+};
+
+/// The token request in flight.
+pub(super) enum TokenStep {
+    /// Code exchange; the scope the authorization asked for (V-4).
+    Exchange { requested: Scopes },
+    /// Refresh of the held grant.
+    Refresh,
+    /// Client credentials with this scope.
+    ClientCredentials { requested: Scopes },
+}
+
+/// Remove the `resource` pair from a form body (the omit-resource quirk), wiping the old buffer.
+fn strip_resource(request: &mut HttpRequest) {
+    let mut body = Vec::with_capacity(request.body.len());
+    for pair in request.body.split(|b| *b == b'&') {
+        if pair.starts_with(b"resource=") || pair == b"resource" || pair.is_empty() {
+            continue;
+        }
+        if !body.is_empty() {
+            body.push(b'&');
+        }
+        body.extend_from_slice(pair);
+    }
+    let mut old = core::mem::replace(&mut request.body, body);
+    crate::secret::wipe_bytes(&mut old);
+}
+
+impl AuthFlow {
+    /// Build and send a token request.
+    fn send_token_request(
+        &mut self,
+        now: Timestamp,
+        request: TokenRequest,
+        purpose: RequestPurpose,
+        step: TokenStep,
+    ) {
+        let auth = match self.client_auth() {
+            Ok(a) => a,
+            Err(kind) => return self.fail(kind),
+        };
+        let Some(endpoint) = self
+            .server
+            .as_ref()
+            .and_then(|s| s.metadata.token_endpoint())
+            .map(String::from)
+        else {
+            return self.fail(FlowErrorKind::ServerMetadata(
+                crate::metadata::ServerMetadataError::MissingEndpoint("token_endpoint"),
+            ));
+        };
+        match request.build(&endpoint, &auth, self.config.url_policy) {
+            Ok(mut http) => {
+                if self.config.omit_resource {
+                    strip_resource(&mut http);
+                }
+                self.send(now, purpose, http);
+                self.state = State::RequestingToken(step);
+            }
+            Err(e) => self.fail(FlowErrorKind::TokenRequest(e)),
+        }
+    }
+
+    /// The `resource` for token requests: the same string as the authorization request.
+    /// Under the omit quirk the MCP URL stands in and is stripped from the body afterwards.
+    fn token_resource(&self) -> String {
+        self.resource_param()
+            .unwrap_or_else(|| self.config.resource_url.clone())
+    }
+
+    /// Exchange a verified code (T-2, K-7). The code is consumed whatever happens (C-14, T-12).
+    pub(super) fn exchange_code(
+        &mut self,
+        now: Timestamp,
+        pending: PendingAuthorization,
+        code: AuthorizationCode,
+    ) {
+        let resource = pending
+            .resource
+            .clone()
+            .unwrap_or_else(|| self.config.resource_url.clone());
+        let request = TokenRequest::authorization_code(
+            code,
+            &pending.redirect_uri,
+            pending.verifier.secret(),
+            &resource,
+        );
+        // K-9: the code is redeemed by the client the record was made for.
+        let same_client = self
+            .identity
+            .as_ref()
+            .is_some_and(|(_, i)| i.client_id == pending.client_id);
+        if !same_client {
+            return self.fail(FlowErrorKind::NoPendingAuthorization);
+        }
+        self.send_token_request(
+            now,
+            request,
+            RequestPurpose::CodeExchange,
+            TokenStep::Exchange {
+                requested: pending.scopes.clone(),
+            },
+        );
+    }
+
+    /// Refresh the held grant (F-1): same client authentication, same `resource`, no `scope`.
+    pub(super) fn begin_refresh(&mut self, now: Timestamp) {
+        let Some(rt) = self
+            .tokens
+            .as_ref()
+            .and_then(|t| t.set.refresh_token().cloned())
+        else {
+            return self.begin_reauthorization(now);
+        };
+        let request = TokenRequest::refresh(&rt, &self.token_resource());
+        self.send_token_request(now, request, RequestPurpose::Refresh, TokenStep::Refresh);
+    }
+
+    /// Request a client-credentials token (M-4). `counted`: whether it uses up one of the
+    /// authorization attempts (challenge-driven requests do; the renewal timer does not).
+    pub(super) fn begin_client_credentials(
+        &mut self,
+        now: Timestamp,
+        scopes: Option<Scopes>,
+        counted: bool,
+    ) {
+        if counted {
+            let max = self.config.max_authorization_attempts;
+            if self.attempts >= max {
+                return self.fail(FlowErrorKind::TooManyAuthorizationAttempts { max });
+            }
+            self.attempts = self.attempts.saturating_add(1);
+        }
+        let scopes = scopes.unwrap_or_else(|| self.default_scopes());
+        let request = TokenRequest::client_credentials(&self.token_resource(), &scopes);
+        self.send_token_request(
+            now,
+            request,
+            RequestPurpose::ClientCredentials,
+            TokenStep::ClientCredentials { requested: scopes },
+        );
+    }
+
+    /// A full new authorization with the scope of the grant being replaced.
+    fn begin_reauthorization(&mut self, now: Timestamp) {
+        let scopes = self.tokens.as_ref().map(|t| t.set.scope().clone());
+        self.drop_tokens("re-authorizing");
+        self.begin(now, self.goal(scopes), false);
+    }
+
+    pub(super) fn drop_tokens(&mut self, reason: &'static str) {
+        if self.tokens.take().is_some() {
+            self.report.note(Note::TokensDropped { reason });
+            self.events.push_back(Event::StateChanged);
+        }
+    }
+
+    fn store_tokens(&mut self, set: TokenSet) {
+        let issuer = self
+            .server
+            .as_ref()
+            .map(|s| s.issuer.clone())
+            .unwrap_or_default();
+        self.tokens = Some(Tokens {
+            set,
+            issuer,
+            resource: self.token_resource(),
+        });
+        self.state = State::Authorized;
+        // F-4: persist before use.
+        self.events.push_back(Event::StateChanged);
+    }
+
+    /// A token endpoint response.
+    pub(super) fn token_response(
+        &mut self,
+        now: Timestamp,
+        step: TokenStep,
+        entry: usize,
+        response: &HttpResponse,
+    ) {
+        let result = match &step {
+            TokenStep::Exchange { requested } | TokenStep::ClientCredentials { requested } => {
+                parse_token_response(response, now, requested)
+            }
+            TokenStep::Refresh => match &self.tokens {
+                Some(t) => parse_refresh_response(response, now, &t.set, None),
+                None => return self.fail(FlowErrorKind::NoResourceMetadata),
+            },
+        };
+        match result {
+            Ok(set) => {
+                self.report.set_verdict(entry, Verdict::Accepted);
+                self.store_tokens(set);
+                if matches!(step, TokenStep::Refresh) {
+                    self.events.push_back(Event::Refreshed);
+                }
+                self.events.push_back(Event::Authorized);
+            }
+            Err(e) => {
+                let code = match &e {
+                    TokenResponseError::Server(s) => Some(s.code().clone()),
+                    _ => None,
+                };
+                let kind = FlowErrorKind::Token(e);
+                self.report
+                    .set_verdict(entry, Verdict::Rejected(kind.clone()));
+                let dynamic = self
+                    .identity
+                    .as_ref()
+                    .is_some_and(|(_, i)| i.source == IdentitySource::Dynamic);
+                match (step, code) {
+                    // F-6: the grant is gone; authorize from scratch.
+                    (TokenStep::Refresh, Some(TokenErrorCode::InvalidGrant)) => {
+                        self.begin_reauthorization(now);
+                    }
+                    // The registration may be gone: register again, once (the code is spent).
+                    (TokenStep::Exchange { requested }, Some(TokenErrorCode::InvalidClient))
+                        if dynamic && !self.reregistered =>
+                    {
+                        self.reregistered = true;
+                        self.drop_registration("invalid_client");
+                        self.begin(now, Goal::Authorize(Some(requested)), false);
+                    }
+                    _ => self.fail(kind),
+                }
+            }
+        }
+    }
+
+    /// When the held token should be renewed: expiry − margin, if it can be renewed without the
+    /// user (a refresh token, or client credentials; U-8, M-8).
+    pub(super) fn renewal_at(&self) -> Option<Timestamp> {
+        let t = self.tokens.as_ref()?;
+        let renewable = t.set.refresh_token().is_some() || self.config.is_client_credentials();
+        if !renewable {
+            return None;
+        }
+        t.set
+            .expires_at()
+            .map(|at| at.saturating_sub(self.config.refresh_margin))
+    }
+}
