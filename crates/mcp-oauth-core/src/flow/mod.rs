@@ -50,7 +50,10 @@
 //!   `offline_access` is added only when wanted, listed by the AS, and some scope is sent.
 //! - **401** (D-15): without a token → authorize; with one → one refresh (if a refresh token
 //!   exists), then a full authorization, then [`FlowErrorKind::TokenRejected`]. The ladder resets
-//!   on [`AuthFlow::handle_resource_success`] or [`AuthFlow::start`].
+//!   on [`AuthFlow::handle_resource_success`] or [`AuthFlow::start`]. The full authorization
+//!   after a rejected token discovers again first (PRM, then AS metadata): the server may have
+//!   moved to another authorization server behind the same `resource_metadata` URL (SEP-2352,
+//!   R-24); an unchanged issuer keeps its stored registration.
 //! - **403 `insufficient_scope`** (S-4 … S-7): a new authorization with granted ∪ challenged
 //!   scopes; client-credentials clients request a new token with the union instead (M-7). At
 //!   most `max_authorization_attempts` authorization (or client-credentials) requests between
@@ -597,7 +600,14 @@ impl AuthFlow {
                         .filter(|s| !s.is_empty())
                         .or(self.challenge_scope.clone()),
                 );
-                self.begin(now, goal, rediscover);
+                // SEP-2352: a server that moved to another authorization server keeps
+                // naming the same PRM URL and simply rejects the old token. A full
+                // re-authorization therefore re-fetches the PRM (and AS metadata) first; an
+                // unchanged issuer keeps its stored registration.
+                if !rediscover {
+                    self.report.note(ReportNote::TokenRejectedRediscovering);
+                }
+                self.begin(now, goal, true);
             }
             _ => self.fail(FlowErrorKind::TokenRejected),
         }
