@@ -65,7 +65,10 @@
 //!   pending authorization alone (a forged callback cannot cancel it); one that carries it ends
 //!   the attempt (for example an `iss` mismatch, RFC 9207).
 //! - **Renewal**: [`AuthFlow::poll_timeout`] returns expiry − margin while a refresh token (or
-//!   client credentials) can renew the token without the user (U-8, M-8). `invalid_grant` drops
+//!   client credentials) can renew the token without the user (U-8, M-8), but never earlier
+//!   than half the token's lifetime (a margin as long as the lifetime would otherwise renew
+//!   every new token at once, forever), and no timer for a token whose half lifetime is under
+//!   a second: `poll_timeout` always moves forward after a renewal. `invalid_grant` drops
 //!   the tokens and starts a full authorization (F-6); a refresh without a new refresh token keeps
 //!   the old one (F-3).
 //! - **Randomness**: every PKCE verifier and `state` is `HMAC-SHA256(seed, label ‖ counter)`, a
