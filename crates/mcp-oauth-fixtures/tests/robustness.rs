@@ -54,7 +54,7 @@ impl Noise {
             let name = NAMES[usize::try_from(self.next() % 12).unwrap()];
             out.extend_from_slice(name.as_bytes());
             out.push(b'=');
-            if self.next() % 2 == 0 {
+            if self.next().is_multiple_of(2) {
                 out.extend_from_slice(VALUES[usize::try_from(self.next() % 8).unwrap()].as_bytes());
             } else {
                 let raw = self.bytes(40);
@@ -99,7 +99,7 @@ async fn arbitrary_input_gets_4xx_not_5xx() {
         for url in &urls {
             let query = String::from_utf8(noise.form()).unwrap_or_default();
             let target = format!("{url}?{query}");
-            let body = if round % 3 == 0 {
+            let body = if round.is_multiple_of(3) {
                 noise.bytes(200)
             } else {
                 noise.form()
