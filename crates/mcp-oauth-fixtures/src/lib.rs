@@ -19,6 +19,15 @@
 //! method, form-urlencoded Basic credentials, token audience and expiry). Faults for
 //! hostile-peer tests are injected per [`RouteKind`] with [`Misbehaviour`].
 //!
+//! | route | verifies |
+//! | --- | --- |
+//! | `GET /.well-known/oauth-authorization-server` | method GET |
+//! | `POST /register` | JSON content type; types of known members; auth method `none`/`client_secret_basic`/`client_secret_post` (absent = basic, RFC 7591 §2); grant and response types consistent; redirect URIs https or loopback http, no fragment, no loopback for `application_type: web` |
+//! | `GET /authorize` | known `client_id` and exactly registered `redirect_uri` (else 400, no redirect); `response_type=code`; 43-char S256 `code_challenge` with explicit `code_challenge_method=S256`; `state` present (configurable); known scopes; one `resource` equal to the MCP URL (configurable); no repeated parameters |
+//! | `POST /token` | form content type; exactly one client authentication, the registered one (Basic parts form-urlencoded); grant allowed for the client; code: single use (replay revokes the grant), unexpired, same client and `redirect_uri`, PKCE S256, same `resource`; refresh: same client, not rotated-out (reuse revokes the grant), scope only kept or narrowed, same `resource`; client credentials: confidential client, `resource` |
+//! | `GET /.well-known/oauth-protected-resource/mcp` | method GET |
+//! | `POST /mcp` | `Authorization: Bearer` token issued by this AS, unexpired, unrevoked, audience = MCP URL, scope `mcp:basic` (`mcp:write` for tool `write`); `Accept` lists JSON and SSE (configurable); JSON content type; known `Mcp-Session-Id` and `MCP-Protocol-Version` when sent |
+//!
 //! ```
 //! use mcp_oauth_fixtures::{FixtureConfig, Fixtures};
 //!

@@ -7,6 +7,7 @@ use mcp_oauth_fixtures::{FixtureConfig, Fixtures, PreregisteredClient, RouteKind
 use serde_json::{Value, json};
 use support::*;
 
+// covers, P-3, P-4, P-7 (server side: what a client must check)
 #[tokio::test]
 async fn metadata_documents_are_exact() {
     let fx = Fixtures::start(FixtureConfig::default()).await.unwrap();
@@ -54,6 +55,7 @@ async fn metadata_documents_are_exact() {
     assert_eq!((stats.as_metadata, stats.prm, stats.not_found), (1, 1, 2));
 }
 
+// covers, C-1, T-5
 #[tokio::test]
 async fn dynamic_registration_validates_and_records() {
     let fx = Fixtures::start(FixtureConfig::default()).await.unwrap();
@@ -121,6 +123,7 @@ async fn dynamic_registration_validates_and_records() {
     assert_eq!(fx.stats().register, 10);
 }
 
+// covers, C-8, C-9
 #[tokio::test]
 async fn authorize_redirects_with_code_state_and_iss() {
     let fx = Fixtures::start(FixtureConfig::default()).await.unwrap();
@@ -140,6 +143,7 @@ async fn authorize_redirects_with_code_state_and_iss() {
     assert_eq!(auths[0].scope.as_deref(), Some("mcp:basic"));
 }
 
+// covers: K-6, Q-2, Q-3, Q-4, Q-8, C-11, C-12
 #[tokio::test]
 async fn authorize_rejects_bad_requests() {
     let fx = Fixtures::start(FixtureConfig::default()).await.unwrap();
@@ -206,6 +210,7 @@ async fn authorize_rejects_bad_requests() {
     assert!(fx.authorizations().is_empty());
 }
 
+// covers: K-5, K-7, T-2, T-10, Q-11, C-14, T-12
 #[tokio::test]
 async fn code_exchange_checks_pkce_single_use_redirect_and_resource() {
     let fx = Fixtures::start(FixtureConfig::default()).await.unwrap();
@@ -288,6 +293,7 @@ async fn code_exchange_checks_pkce_single_use_redirect_and_resource() {
     assert_eq!(fx.stats().token_authorization_code, 6);
 }
 
+// covers: T-4, T-5, T-6, T-7, T-8, T-1
 #[tokio::test]
 async fn client_authentication_is_exactly_the_registered_method() {
     let fx = Fixtures::start(FixtureConfig::default()).await.unwrap();
@@ -399,6 +405,7 @@ fn base64_std(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
 }
 
+// covers: F-1, F-2, F-3, F-5, F-6, T-10
 #[tokio::test]
 async fn refresh_rotation_and_reuse_detection() {
     let fx = Fixtures::start(FixtureConfig::default()).await.unwrap();
@@ -443,6 +450,7 @@ async fn refresh_rotation_and_reuse_detection() {
     assert_eq!(fx.stats().token_refresh_token, 4);
 }
 
+// covers: F-3, V-9, R-17, D-15, U-8
 #[tokio::test]
 async fn refresh_without_rotation_and_expiry() {
     let fx = Fixtures::start(FixtureConfig::default().rotate_refresh_tokens(false))
@@ -526,6 +534,7 @@ async fn refresh_without_rotation_and_expiry() {
     assert_eq!(str_of(&r.json(), "error"), "invalid_grant");
 }
 
+// covers: M-2, M-4, M-6
 #[tokio::test]
 async fn client_credentials_for_the_service_client() {
     let fx = Fixtures::start(FixtureConfig::default()).await.unwrap();
@@ -588,6 +597,7 @@ async fn client_credentials_for_the_service_client() {
     assert_eq!(fx.requests_for(RouteKind::Token).len(), 4);
 }
 
+// covers, C-2
 #[tokio::test]
 async fn preregistered_client_and_loopback_any_port() {
     let cfg = FixtureConfig::default()

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use mcp_oauth_fixtures::{FixtureConfig, Fixtures, Misbehaviour, RouteKind};
 use support::*;
 
+// covers: P-5, A-6
 #[tokio::test]
 async fn server_errors_n_times_with_and_without_retry_after() {
     let cfg = FixtureConfig::default()
@@ -46,6 +47,7 @@ async fn delay_before_answering() {
     assert!(started.elapsed() >= Duration::from_millis(150));
 }
 
+// covers: V-8, Z-13
 #[tokio::test]
 async fn garbage_and_oversized_bodies() {
     let cfg = FixtureConfig::default()
@@ -74,6 +76,7 @@ async fn garbage_and_oversized_bodies() {
     assert!(r.json().is_null());
 }
 
+// covers: A-7, C-9, C-10
 #[tokio::test]
 async fn wrong_issuers() {
     let cfg = FixtureConfig::default()
@@ -101,6 +104,7 @@ async fn wrong_issuers() {
     assert_eq!(r.location_params()["iss"], fx.decoy_origin());
 }
 
+// covers: T-11, U-6, P-14
 #[tokio::test]
 async fn token_and_mcp_redirect_to_another_origin() {
     let cfg = FixtureConfig::default()

@@ -7,6 +7,7 @@ use mcp_oauth_fixtures::{ConsentMode, FixtureConfig, Fixtures, PrmLocation, Rout
 use serde_json::{Value, json};
 use support::*;
 
+// covers: D-1, D-3, D-11, G-22, U-1, S-1
 #[tokio::test]
 async fn unauthenticated_401_then_token_then_200() {
     let fx = Fixtures::start(FixtureConfig::default()).await.unwrap();
@@ -110,6 +111,7 @@ async fn unauthenticated_401_then_token_then_200() {
     assert_eq!(stats.mcp_total(), 10);
 }
 
+// covers: U-1, U-3
 #[tokio::test]
 async fn request_shape_is_checked() {
     let fx = Fixtures::start(FixtureConfig::default()).await.unwrap();
@@ -192,6 +194,7 @@ async fn request_shape_is_checked() {
     assert_eq!(r.status, 401);
 }
 
+// covers: S-4, S-5, D-17
 #[tokio::test]
 async fn write_needs_step_up() {
     let fx = Fixtures::start(FixtureConfig::default()).await.unwrap();
@@ -232,6 +235,7 @@ async fn write_needs_step_up() {
     assert_eq!(fx.stats().mcp(403), 2);
 }
 
+// covers: U-5, Z-5
 #[tokio::test]
 async fn audience_must_match() {
     // Two fixture pairs: a token for one resource is useless at the other.
@@ -253,6 +257,7 @@ async fn audience_must_match() {
     );
 }
 
+// covers: D-4, P-4, A-1, A-3, R-5
 #[tokio::test]
 async fn sse_framing_and_root_prm_without_challenge_url() {
     let cfg = FixtureConfig::default()
@@ -376,6 +381,7 @@ async fn multi_hop_consent_needs_the_cookie() {
     assert_eq!((stats.authorize, stats.login, stats.consent), (1, 1, 3));
 }
 
+// covers: P-2, A-15, T-10
 #[tokio::test]
 async fn requests_are_recorded() {
     let fx = Fixtures::start(FixtureConfig::default()).await.unwrap();
