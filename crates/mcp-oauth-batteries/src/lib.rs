@@ -7,8 +7,8 @@
 //!
 //! | Module | What |
 //! |---|---|
-//! | [`clock`] | wall-clock [`Timestamp`](mcp_oauth_core::Timestamp)s and OS-CSPRNG [`Entropy`](mcp_oauth_core::Entropy) |
-//! | [`store`] | [`TokenStore`](store::TokenStore): [`MemoryStore`](store::MemoryStore), [`FileStore`](store::FileStore) (0600, atomic replace, lock) |
+//! | [`clock`] | wall-clock `Timestamp`s and OS-CSPRNG `Entropy` |
+//! | [`store`] | [`TokenStore`], [`MemoryStore`], [`FileStore`] (0600, atomic replace, lock) |
 //! | [`loopback`] | the RFC 8252 loopback redirect listener (127.0.0.1, one request, `state`/`iss` checked) |
 //! | [`interaction`] | the pluggable interactive step: browser, headless (stdin), callback |
 //! | [`follow`] | the pure parts of a non-interactive redirect follower (Location, cookies, "reached?") |
