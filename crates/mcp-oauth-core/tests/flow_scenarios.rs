@@ -817,9 +817,86 @@ fn negotiate_only_challenge_keeps_learned_url_d13() {
     w.resource_success();
     let before = w.count("GET", custom);
     w.challenge(challenge(401, Some("Negotiate"))).unwrap();
-    // Re-authorized without re-discovery.
-    assert_eq!(w.count("GET", custom), before);
+    // The token was rejected: discovery runs again (R-24) and still uses the learned URL, not
+    // the well-known ones.
+    assert_eq!(w.count("GET", custom), before + 1);
+    assert_eq!(w.count("GET", PRM_URL), 0);
+    assert_eq!(
+        w.count(
+            "GET",
+            "https://mcp.example.com/.well-known/oauth-protected-resource"
+        ),
+        0
+    );
     assert_eq!(w.count("GET", "https://auth.example.com/authorize"), 2);
+    // Same issuer: the stored registration is reused (R-23).
+    assert_eq!(w.count("POST", "https://auth.example.com/register"), 1);
+}
+
+// covers: R-24, R-23, P-12, F-8, D-15 (SEP-2352: same PRM URL, new authorization server)
+#[test]
+fn rejected_token_rediscovers_and_follows_as_migration_r24() {
+    let mut w = standard(code_config(), 3600, true);
+    w.challenge(challenge(
+        401,
+        Some(&format!(r#"Bearer resource_metadata="{PRM_URL}""#)),
+    ))
+    .unwrap();
+    w.resource_success();
+    // The server moves to AS2 behind the same PRM URL and rejects the AS1 token.
+    let as2 = "https://as2.example.com";
+    w.serve("GET", PRM_URL, 200, prm(RS, &[as2], None));
+    w.serve(
+        "GET",
+        "https://as2.example.com/.well-known/oauth-authorization-server",
+        200,
+        as_metadata(as2),
+    );
+    w.serve(
+        "POST",
+        "https://as2.example.com/register",
+        201,
+        serde_json::json!({"client_id": "as2-client", "token_endpoint_auth_method": "none",
+            "redirect_uris": [REDIRECT]}),
+    );
+    let slot = std::rc::Rc::new(std::cell::RefCell::new(None));
+    w.route(
+        "GET",
+        "https://as2.example.com/authorize",
+        authorize_endpoint(slot.clone(), None),
+    );
+    w.route(
+        "POST",
+        "https://as2.example.com/token",
+        token_endpoint(w.checks.clone(), slot, 3600, true),
+    );
+    let rejected = format!(r#"Bearer error="invalid_token", resource_metadata="{PRM_URL}""#);
+    // First 401: one refresh at the AS that issued the refresh token (F-8), no discovery.
+    w.challenge(challenge(401, Some(&rejected))).unwrap();
+    assert_eq!(w.count("GET", PRM_URL), 1);
+    assert_eq!(w.flow.issuer(), Some(AS));
+    // Second 401: full re-authorization, which discovers again and finds AS2.
+    w.challenge(challenge(401, Some(&rejected))).unwrap();
+    assert_eq!(w.count("GET", PRM_URL), 2);
+    assert_eq!(w.flow.issuer(), Some(as2));
+    assert_eq!(w.flow.status(), FlowStatus::Authorized);
+    assert_eq!(w.count("POST", "https://as2.example.com/register"), 1);
+    assert!(w.checks.failures().is_empty(), "{:?}", w.checks.failures());
+    // Nothing of AS1 (client id, refresh token) went to AS2.
+    assert!(
+        w.requests
+            .iter()
+            .filter(|r| r.url.starts_with(as2))
+            .all(|r| r.param("client_id") != Some("dcr-client")
+                && r.param("refresh_token").is_none())
+    );
+    assert!(
+        w.flow
+            .report()
+            .to_string()
+            .contains("token rejected: discovering again")
+    );
+    insta::assert_snapshot!(w.transcript());
 }
 
 // covers: F-4, V-10, V-11

@@ -300,7 +300,8 @@ impl FlowConfig {
         self
     }
 
-    /// Renew this long before a known expiry (U-8). Default 60 s.
+    /// Renew this long before a known expiry (U-8). Default 60 s. A margin longer than half a
+    /// token's lifetime renews that token at half its lifetime instead (no renewal loop).
     #[must_use]
     pub fn refresh_margin(mut self, margin: Duration) -> Self {
         self.refresh_margin = margin;

@@ -50,7 +50,10 @@
 //!   `offline_access` is added only when wanted, listed by the AS, and some scope is sent.
 //! - **401** (D-15): without a token → authorize; with one → one refresh (if a refresh token
 //!   exists), then a full authorization, then [`FlowErrorKind::TokenRejected`]. The ladder resets
-//!   on [`AuthFlow::handle_resource_success`] or [`AuthFlow::start`].
+//!   on [`AuthFlow::handle_resource_success`] or [`AuthFlow::start`]. The full authorization
+//!   after a rejected token discovers again first (PRM, then AS metadata): the server may have
+//!   moved to another authorization server behind the same `resource_metadata` URL (SEP-2352,
+//!   R-24); an unchanged issuer keeps its stored registration.
 //! - **403 `insufficient_scope`** (S-4 … S-7): a new authorization with granted ∪ challenged
 //!   scopes; client-credentials clients request a new token with the union instead (M-7). At
 //!   most `max_authorization_attempts` authorization (or client-credentials) requests between
@@ -62,7 +65,10 @@
 //!   pending authorization alone (a forged callback cannot cancel it); one that carries it ends
 //!   the attempt (for example an `iss` mismatch, RFC 9207).
 //! - **Renewal**: [`AuthFlow::poll_timeout`] returns expiry − margin while a refresh token (or
-//!   client credentials) can renew the token without the user (U-8, M-8). `invalid_grant` drops
+//!   client credentials) can renew the token without the user (U-8, M-8), but never earlier
+//!   than half the token's lifetime (a margin as long as the lifetime would otherwise renew
+//!   every new token at once, forever), and no timer for a token whose half lifetime is under
+//!   a second: `poll_timeout` always moves forward after a renewal. `invalid_grant` drops
 //!   the tokens and starts a full authorization (F-6); a refresh without a new refresh token keeps
 //!   the old one (F-3).
 //! - **Randomness**: every PKCE verifier and `state` is `HMAC-SHA256(seed, label ‖ counter)`, a
@@ -597,7 +603,14 @@ impl AuthFlow {
                         .filter(|s| !s.is_empty())
                         .or(self.challenge_scope.clone()),
                 );
-                self.begin(now, goal, rediscover);
+                // SEP-2352: a server that moved to another authorization server keeps
+                // naming the same PRM URL and simply rejects the old token. A full
+                // re-authorization therefore re-fetches the PRM (and AS metadata) first; an
+                // unchanged issuer keeps its stored registration.
+                if !rediscover {
+                    self.report.note(ReportNote::TokenRejectedRediscovering);
+                }
+                self.begin(now, goal, true);
             }
             _ => self.fail(FlowErrorKind::TokenRejected),
         }

@@ -279,6 +279,11 @@ impl AuthFlow {
                     ),
                     issuer: t.issuer.clone(),
                     resource: t.resource.clone(),
+                    // When the token was obtained is not stored: renew at expiry − margin (at
+                    // once if that has passed; the renewed token then gets the full rule).
+                    renew_at: t
+                        .expires_at
+                        .map(|at| at.saturating_sub(self.config.refresh_margin)),
                 })
             }
         };

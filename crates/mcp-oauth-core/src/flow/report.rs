@@ -58,6 +58,10 @@ pub enum Note {
     ChallengeWhileBusy,
     /// A challenge named a different `resource_metadata` URL: discovery runs again (D-16).
     ResourceMetadataChanged,
+    /// The MCP server rejected the token and the flow authorizes again: discovery runs again
+    /// first, because the server may now name another authorization server behind the same
+    /// `resource_metadata` URL (SEP-2352, checklist R-24).
+    TokenRejectedRediscovering,
     /// Every PRM probe answered 4xx: 2025-03-26 legacy mode (B-6).
     LegacyMode {
         /// The MCP origin used as the authorization base URL (B-1).
@@ -246,6 +250,9 @@ impl fmt::Display for Note {
             Self::ChallengeWhileBusy => f.write_str("challenge absorbed: an attempt is running"),
             Self::ResourceMetadataChanged => {
                 f.write_str("resource_metadata changed: discovering again")
+            }
+            Self::TokenRejectedRediscovering => {
+                f.write_str("token rejected: discovering again before re-authorizing")
             }
             Self::LegacyMode { base } => write!(f, "no PRM: 2025-03-26 legacy mode at {base}"),
             Self::LegacyIssuerRelaxed { base, issuer } => write!(

@@ -130,4 +130,6 @@ pub(super) struct Tokens {
     pub(super) set: TokenSet,
     pub(super) issuer: String,
     pub(super) resource: String,
+    /// When to renew without the user, if the token expires (see `tokens::renewal_time`).
+    pub(super) renew_at: Option<Timestamp>,
 }

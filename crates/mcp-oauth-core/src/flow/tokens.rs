@@ -3,6 +3,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::time::Duration;
 
 use super::AuthFlow;
 use super::authorization::PendingAuthorization;
@@ -28,6 +29,28 @@ pub(super) enum TokenStep {
     Refresh,
     /// Client credentials with this scope.
     ClientCredentials { requested: Scopes },
+}
+
+/// The shortest automatic renewal interval: a token whose half lifetime is shorter gets no
+/// renewal timer (it is renewed on the next 401 instead).
+const MIN_RENEWAL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// When to renew a token obtained at `now` that expires at `expiry` (U-8, M-8): `expiry −
+/// margin`, but never before half its lifetime has passed. Without that floor, a margin as long
+/// as the lifetime (or a server handing out very short tokens) would make every renewed token
+/// due at once: a renewal loop. A token whose half lifetime is under [`MIN_RENEWAL_INTERVAL`]
+/// gets no timer. So the renewal time is always at least one second after `now`, and
+/// `poll_timeout` moves forward after every renewal.
+pub(super) fn renewal_time(
+    now: Timestamp,
+    expiry: Timestamp,
+    margin: Duration,
+) -> Option<Timestamp> {
+    let half = expiry.saturating_duration_since(now) / 2;
+    if half < MIN_RENEWAL_INTERVAL {
+        return None;
+    }
+    Some(expiry.saturating_sub(margin).max(now.saturating_add(half)))
 }
 
 /// Remove the `resource` pair from a form body (the omit-resource quirk), wiping the old buffer.
@@ -175,16 +198,20 @@ impl AuthFlow {
         }
     }
 
-    fn store_tokens(&mut self, set: TokenSet) {
+    fn store_tokens(&mut self, now: Timestamp, set: TokenSet) {
         let issuer = self
             .server
             .as_ref()
             .map(|s| s.issuer.clone())
             .unwrap_or_default();
+        let renew_at = set
+            .expires_at()
+            .and_then(|expiry| renewal_time(now, expiry, self.config.refresh_margin));
         self.tokens = Some(Tokens {
             set,
             issuer,
             resource: self.token_resource(),
+            renew_at,
         });
         self.state = State::Authorized;
         // F-4: persist before use.
@@ -211,7 +238,7 @@ impl AuthFlow {
         match result {
             Ok(set) => {
                 self.report.set_verdict(entry, Verdict::Accepted);
-                self.store_tokens(set);
+                self.store_tokens(now, set);
                 if matches!(step, TokenStep::Refresh) {
                     self.events.push_back(Event::Refreshed);
                 }
@@ -248,16 +275,65 @@ impl AuthFlow {
         }
     }
 
-    /// When the held token should be renewed: expiry − margin, if it can be renewed without the
-    /// user (a refresh token, or client credentials; U-8, M-8).
+    /// When the held token should be renewed (see [`renewal_time`]), if it can be renewed
+    /// without the user (a refresh token, or client credentials; U-8, M-8).
     pub(super) fn renewal_at(&self) -> Option<Timestamp> {
         let t = self.tokens.as_ref()?;
         let renewable = t.set.refresh_token().is_some() || self.config.is_client_credentials();
         if !renewable {
             return None;
         }
-        t.set
-            .expires_at()
-            .map(|at| at.saturating_sub(self.config.refresh_margin))
+        t.renew_at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(seconds: u64) -> Timestamp {
+        Timestamp::from_unix_seconds(1_000 + seconds)
+    }
+
+    #[test]
+    fn renewal_at_expiry_minus_margin_u8() {
+        let margin = Duration::from_secs(60);
+        assert_eq!(renewal_time(t(0), t(600), margin), Some(t(540)));
+        assert_eq!(renewal_time(t(0), t(3600), Duration::ZERO), Some(t(3600)));
+    }
+
+    #[test]
+    fn margin_longer_than_half_the_lifetime_renews_at_half_life() {
+        let margin = Duration::from_secs(60);
+        assert_eq!(renewal_time(t(0), t(30), margin), Some(t(15)));
+        assert_eq!(renewal_time(t(0), t(120), margin), Some(t(60)));
+        assert_eq!(
+            renewal_time(t(0), t(100), Duration::from_secs(100)),
+            Some(t(50))
+        );
+    }
+
+    #[test]
+    fn too_short_or_already_expired_gets_no_timer() {
+        let margin = Duration::from_secs(60);
+        assert_eq!(renewal_time(t(0), t(0), margin), None);
+        assert_eq!(renewal_time(t(0), t(1), Duration::ZERO), None);
+        assert_eq!(renewal_time(t(10), t(5), margin), None);
+        assert_eq!(renewal_time(t(0), t(2), Duration::ZERO), Some(t(2)));
+        let end = Timestamp::from_unix_millis(u64::MAX);
+        assert_eq!(renewal_time(end, end, margin), None);
+    }
+
+    #[test]
+    fn renewal_is_always_after_now() {
+        for lifetime in [2u64, 3, 59, 60, 61, 119, 120, 121, 86_400] {
+            for margin in [0u64, 1, 30, 60, 120, 86_400, u64::MAX] {
+                let due = renewal_time(t(0), t(lifetime), Duration::from_secs(margin));
+                assert!(
+                    due.is_some_and(|d| d > t(0) && d <= t(lifetime)),
+                    "{lifetime} {margin}"
+                );
+            }
+        }
     }
 }
