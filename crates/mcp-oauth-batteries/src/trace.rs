@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | [`SPAN_SEND`] | `method`, `url` | one MCP request, retries included |
 //! | [`SPAN_FLOW`] | `trigger` ([`TRIGGER_CHALLENGE`], [`TRIGGER_STEP_UP`], [`TRIGGER_RENEWAL`], [`TRIGGER_START`]) | one drive of the flow until it settles |
-//! | [`SPAN_OAUTH_REQUEST`] | `purpose`, `method`, `url`, `status` | one request the flow asked for |
+//! | [`SPAN_OAUTH_REQUEST`] | `method`, `url`, `status` (the purpose is in the flow report) | one request the flow asked for |
 //! | [`SPAN_INTERACTION`] | `issuer`, `redirect_uri` | the interactive step |
 //! | [`SPAN_STORE`] | `op` | a store load, save or lock |
 //!

@@ -1,1 +1,126 @@
-//! placeholder
+//! An MCP client with OAuth handled, on reqwest and tokio.
+//!
+//! [`AuthorizedClient`] sends requests to an MCP server and takes care of the MCP
+//! Authorization spec by driving [`mcp-oauth-core`](mcp_oauth_core)'s sans-IO
+//! [`AuthFlow`](mcp_oauth_core::flow::AuthFlow). It makes no OAuth decision itself: it performs
+//! the flow's requests, supplies the clock and the entropy, runs the interactive step, stores
+//! the state, and feeds the results back.
+//!
+//! - **401** → the flow runs (refresh, or discovery + registration + authorization), then the
+//!   request is retried once. **403 `insufficient_scope`** → step-up, then one retry.
+//! - **Ahead of expiry** the token is refreshed before the request is sent.
+//! - **Single flight**: one flow per client behind a `tokio::sync::Mutex`; N concurrent
+//!   requests that find the token expired cause one refresh, the others wait and use its result.
+//! - **Persistence**: every `StateChanged` is written to the [`TokenStore`] before the new token
+//!   is used (F-4); a store failure is an error. A warm start restores from the store without a
+//!   single discovery request. The store's lock and a re-read before each drive keep two
+//!   processes from spending the same refresh token.
+//! - **The interactive step**: [`Interaction::Browser`] (default: system browser + loopback
+//!   listener), [`Interaction::Headless`] (paste the URL), [`Interaction::Callback`], or the
+//!   non-interactive [`RedirectFollower`].
+//! - **Transport**: OAuth `POST`s never follow redirects, metadata `GET`s follow only
+//!   same-origin redirects (at most 5); OAuth bodies are capped at 1 MiB; connect and total
+//!   timeouts; rustls with the `ring` provider and the platform verifier. MCP requests follow
+//!   only same-origin redirects; the `Authorization` header never goes to another origin
+//!   ([`Error::ForeignOrigin`]).
+//! - **Observability**: `tracing` spans per the
+//!   [batteries conventions](mcp_oauth_batteries::trace); no token, code, verifier or secret is
+//!   ever logged.
+//!
+//! # Example
+//!
+//! Against the in-repo fixture servers (loopback, automatic consent):
+//!
+//! ```
+//! use mcp_oauth_reqwest::{AuthorizedClient, RedirectFollower};
+//! use mcp_oauth_fixtures::{FixtureConfig, Fixtures};
+//!
+//! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let fixtures = Fixtures::start(FixtureConfig::default()).await?;
+//! let client = AuthorizedClient::builder(fixtures.mcp_url())
+//!     .client_name("Doc example")
+//!     .follow_redirects(RedirectFollower::new()?) // the browser, for a test server
+//!     .build()?;
+//! let response = client
+//!     .post_json(&serde_json::json!({
+//!         "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+//!         "params": {"name": "echo", "arguments": {"text": "hi"}}
+//!     }))
+//!     .await?;
+//! assert_eq!(response.status(), 200); // 401 → discovery, registration, authorization, retry
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! With a file store and the browser (the default interaction):
+//!
+//! ```no_run
+//! use mcp_oauth_reqwest::{AuthorizedClient, FileStore};
+//!
+//! # async fn run() -> Result<(), mcp_oauth_reqwest::Error> {
+//! let client = AuthorizedClient::builder("https://mcp.example.com/mcp")
+//!     .client_name("My MCP client")
+//!     .store(FileStore::new("/home/me/.config/my-client/tokens.json"))
+//!     .build()?;
+//! let response = client
+//!     .post_json(&serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+//!     .await?;
+//! # Ok(())
+//! # }
+//! ```
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod client;
+mod transport;
+
+pub use client::{AuthorizedClient, AuthorizedClientBuilder};
+pub use mcp_oauth_batteries::clock::{Clock, OffsetClock, SystemClock};
+pub use mcp_oauth_batteries::http::Limits;
+pub use mcp_oauth_batteries::{
+    AuthorizationPrompt, FileStore, Interaction, InteractionError, MemoryStore, StoreError,
+    StoreKey, StoredEntry, TokenStore,
+};
+pub use transport::RedirectFollower;
+
+use mcp_oauth_core::flow::{FlowError, TransportError};
+
+/// What went wrong. Holds no token, code, verifier, secret or response body.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The authorization flow failed (the error carries the flow's report).
+    #[error("authorization failed: {0}")]
+    Flow(FlowError),
+    /// The MCP server could not be reached.
+    #[error("MCP request failed: {0}")]
+    Transport(TransportError),
+    /// The token store failed (nothing was lost: the stored state is unchanged).
+    #[error(transparent)]
+    Store(StoreError),
+    /// The interactive step failed.
+    #[error(transparent)]
+    Interaction(InteractionError),
+    /// The operating system's random number generator failed.
+    #[error(transparent)]
+    Entropy(mcp_oauth_batteries::clock::EntropyError),
+    /// The MCP URL does not parse.
+    #[error("invalid MCP server URL")]
+    InvalidUrl,
+    /// The request is not on the MCP server's origin: the token is not sent there.
+    #[error("the request URL is not on the MCP server's origin")]
+    ForeignOrigin,
+    /// The request body cannot be sent twice (a stream), so it cannot be retried.
+    #[error("the request body cannot be replayed")]
+    BodyNotReplayable,
+    /// The request could not be built.
+    #[error("invalid request")]
+    InvalidRequest,
+    /// The HTTP client (TLS) could not be set up.
+    #[error("could not set up the HTTP client")]
+    Tls,
+    /// The flow stopped without a token and without an error (a bug; reported, not hidden).
+    #[error("the authorization flow stopped without a result")]
+    Stalled,
+}

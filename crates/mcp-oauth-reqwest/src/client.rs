@@ -1,0 +1,686 @@
+//! [`AuthorizedClient`]: MCP requests with OAuth handled.
+
+use core::fmt;
+use core::time::Duration;
+use std::sync::Arc;
+
+use mcp_oauth_batteries::clock::{Clock, SystemClock};
+use mcp_oauth_batteries::http::{Limits, loggable_url, same_origin};
+use mcp_oauth_batteries::loopback::{redirect_uri_for, reserve_port};
+use mcp_oauth_batteries::store::{MemoryStore, StoreKey, StoreLock, StoredEntry, TokenStore};
+use mcp_oauth_batteries::{AuthorizationPrompt, Interaction, InteractionError, StoreError};
+use mcp_oauth_core::Timestamp;
+use mcp_oauth_core::flow::{
+    AuthFlow, ClientConfig, Event, FlowConfig, FlowError, FlowErrorKind, FlowStatus,
+};
+use mcp_oauth_core::http::{HeaderValue as CoreHeaderValue, HttpResponse};
+use mcp_oauth_core::urls::{UrlPolicy, is_loopback_url};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
+use tracing::Instrument as _;
+use url::Url;
+
+use crate::Error;
+use crate::transport::{OAuthHttp, RedirectFollower, base_client, transport_error};
+
+/// Upper bound on drive-loop steps in one episode (requests + events); far above any real flow.
+const MAX_STEPS: usize = 256;
+
+/// A hook that adjusts each [`FlowConfig`] the client builds.
+type Configure = dyn Fn(FlowConfig) -> FlowConfig + Send + Sync;
+
+/// How the interactive step is performed.
+#[derive(Clone)]
+enum Authorizer {
+    Interaction(Interaction),
+    Follow(RedirectFollower),
+}
+
+/// Builds an [`AuthorizedClient`]. From [`AuthorizedClient::builder`].
+#[must_use]
+pub struct AuthorizedClientBuilder {
+    mcp_url: String,
+    client_name: String,
+    store: Option<Arc<dyn TokenStore>>,
+    authorizer: Option<Authorizer>,
+    clock: Arc<dyn Clock>,
+    limits: Limits,
+    configure: Option<Arc<Configure>>,
+    redirect_uri: Option<String>,
+    authorization_timeout: Duration,
+    lock_timeout: Duration,
+}
+
+impl fmt::Debug for AuthorizedClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthorizedClientBuilder")
+            .field("mcp_url", &self.mcp_url)
+            .field("client_name", &self.client_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthorizedClientBuilder {
+    /// The client name sent in dynamic registration, also part of the store key. Default
+    /// `"mcp-oauth client"`.
+    pub fn client_name(mut self, name: impl Into<String>) -> Self {
+        self.client_name = name.into();
+        self
+    }
+
+    /// Where tokens, the registration and cached discovery are kept. Default: a fresh
+    /// [`MemoryStore`] (nothing survives the process).
+    pub fn store(mut self, store: impl TokenStore + 'static) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// The same, for a store shared with other clients.
+    pub fn shared_store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The interactive step. Default [`Interaction::Browser`].
+    pub fn interaction(mut self, interaction: Interaction) -> Self {
+        self.authorizer = Some(Authorizer::Interaction(interaction));
+        self
+    }
+
+    /// Use the non-interactive [`RedirectFollower`] as the interactive step (test servers,
+    /// automatically approving authorization servers).
+    pub fn follow_redirects(mut self, follower: RedirectFollower) -> Self {
+        self.authorizer = Some(Authorizer::Follow(follower));
+        self
+    }
+
+    /// The clock. Default [`SystemClock`].
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Transport limits for OAuth requests (body cap, timeouts). Default [`Limits::default`].
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Adjust every [`FlowConfig`] the client builds (scopes, pre-registered clients, quirks).
+    /// Called again on each restore, so it must be deterministic.
+    pub fn configure(
+        mut self,
+        f: impl Fn(FlowConfig) -> FlowConfig + Send + Sync + 'static,
+    ) -> Self {
+        self.configure = Some(Arc::new(f));
+        self
+    }
+
+    /// A fixed redirect URI (for a pre-registered client). Default: the stored one, else
+    /// `http://127.0.0.1:<ephemeral port>/callback`.
+    pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.redirect_uri = Some(uri.into());
+        self
+    }
+
+    /// How long the interactive step may take. Default 10 minutes.
+    pub fn authorization_timeout(mut self, timeout: Duration) -> Self {
+        self.authorization_timeout = timeout;
+        self
+    }
+
+    /// Build the client: load the store entry (a warm start restores the flow from it with no
+    /// network request), choose the redirect URI, create the HTTP clients.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidUrl`], [`Error::Store`] (for example a corrupt store file),
+    /// [`Error::Entropy`], [`Error::Tls`], [`Error::Interaction`] (no loopback port).
+    pub fn build(self) -> Result<AuthorizedClient, Error> {
+        let mcp_url = Url::parse(&self.mcp_url).map_err(|_| Error::InvalidUrl)?;
+        let store: Arc<dyn TokenStore> = match self.store {
+            Some(store) => store,
+            None => Arc::new(MemoryStore::new()),
+        };
+        let key = StoreKey::new(self.mcp_url.clone(), self.client_name.clone());
+        let stored = store.load(&key).map_err(Error::Store)?;
+        let redirect_uri = match self
+            .redirect_uri
+            .or_else(|| stored.as_ref().and_then(|e| e.redirect_uri.clone()))
+        {
+            Some(uri) => uri,
+            None => redirect_uri_for(
+                reserve_port().map_err(|e| Error::Interaction(e.into()))?,
+                "/callback",
+            ),
+        };
+        let oauth = OAuthHttp::new(self.limits)?;
+        let mcp_origin = mcp_url.clone();
+        let http = base_client(&self.limits)
+            .timeout(Duration::from_secs(300))
+            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                // Same-origin only (the Authorization header must not cross origins), bounded.
+                let within = attempt.previous().len() <= 5;
+                if within && same_origin(&mcp_origin, attempt.url()) {
+                    attempt.follow()
+                } else {
+                    attempt.stop()
+                }
+            }))
+            .build()
+            .map_err(|_| Error::Tls)?;
+        let settings = Settings {
+            mcp_url: self.mcp_url,
+            client_name: self.client_name,
+            configure: self.configure,
+            authorization_timeout: self.authorization_timeout,
+        };
+        let (flow, last_seen) = settings.flow_from(&redirect_uri, stored)?;
+        Ok(AuthorizedClient {
+            inner: Arc::new(Inner {
+                mcp_url,
+                http,
+                oauth,
+                authorizer: self
+                    .authorizer
+                    .unwrap_or(Authorizer::Interaction(Interaction::Browser)),
+                store,
+                key,
+                clock: self.clock,
+                settings,
+                lock_timeout: self.lock_timeout,
+                slot: tokio::sync::Mutex::new(Slot {
+                    flow,
+                    redirect_uri,
+                    last_seen,
+                }),
+            }),
+        })
+    }
+}
+
+struct Settings {
+    mcp_url: String,
+    client_name: String,
+    configure: Option<Arc<Configure>>,
+    authorization_timeout: Duration,
+}
+
+impl Settings {
+    fn config(&self, redirect_uri: &str) -> FlowConfig {
+        let mut config = FlowConfig::new(
+            self.mcp_url.clone(),
+            ClientConfig::authorization_code(self.client_name.clone(), redirect_uri),
+        )
+        .authorization_timeout(self.authorization_timeout);
+        if Url::parse(&self.mcp_url).is_ok_and(|u| is_loopback_url(&u) && u.scheme() == "http") {
+            // A loopback MCP server (development, tests): allow loopback http everywhere.
+            config = config.url_policy(UrlPolicy::https_only().allow_loopback_http());
+        }
+        match &self.configure {
+            Some(f) => f(config),
+            None => config,
+        }
+    }
+
+    /// A flow restored from `stored` (warm start) or a new one; with the entry it came from.
+    fn flow_from(
+        &self,
+        redirect_uri: &str,
+        stored: Option<StoredEntry>,
+    ) -> Result<(AuthFlow, Option<StoredEntry>), Error> {
+        let seed = mcp_oauth_batteries::entropy().map_err(Error::Entropy)?;
+        if let Some(entry) = stored {
+            match AuthFlow::restore(self.config(redirect_uri), seed, entry.state.clone()) {
+                Ok(flow) => {
+                    tracing::debug!(has_tokens = entry.state.has_tokens(), "warm start");
+                    return Ok((flow, Some(entry)));
+                }
+                Err(e) => tracing::warn!(error = %e, "stored state not usable; starting cold"),
+            }
+            let seed = mcp_oauth_batteries::entropy().map_err(Error::Entropy)?;
+            return Ok((AuthFlow::new(self.config(redirect_uri), seed), Some(entry)));
+        }
+        Ok((AuthFlow::new(self.config(redirect_uri), seed), None))
+    }
+}
+
+struct Slot {
+    flow: AuthFlow,
+    redirect_uri: String,
+    /// The store entry this flow was restored from or last saved (to notice other writers).
+    last_seen: Option<StoredEntry>,
+}
+
+struct Inner {
+    mcp_url: Url,
+    http: reqwest::Client,
+    oauth: OAuthHttp,
+    authorizer: Authorizer,
+    store: Arc<dyn TokenStore>,
+    key: StoreKey,
+    clock: Arc<dyn Clock>,
+    settings: Settings,
+    lock_timeout: Duration,
+    slot: tokio::sync::Mutex<Slot>,
+}
+
+/// What starts a drive of the flow.
+enum Trigger {
+    /// The token is due for renewal.
+    Renewal,
+    /// The MCP server answered 401/403 to a request that carried `used`.
+    Challenge {
+        response: HttpResponse,
+        used: Option<CoreHeaderValue>,
+    },
+    /// Authorize now.
+    Start,
+}
+
+/// An MCP client that handles authorization: see the [crate docs](crate).
+///
+/// Cheap to clone (clones share the flow, the store and the connection pools).
+#[derive(Clone)]
+pub struct AuthorizedClient {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for AuthorizedClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthorizedClient")
+            .field("mcp_url", &self.inner.mcp_url.as_str())
+            .field("store", &self.inner.store)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthorizedClient {
+    /// A builder for a client of the MCP server at `mcp_url`.
+    pub fn builder(mcp_url: impl Into<String>) -> AuthorizedClientBuilder {
+        AuthorizedClientBuilder {
+            mcp_url: mcp_url.into(),
+            client_name: "mcp-oauth client".into(),
+            store: None,
+            authorizer: None,
+            clock: Arc::new(SystemClock),
+            limits: Limits::default(),
+            configure: None,
+            redirect_uri: None,
+            authorization_timeout: Duration::from_secs(600),
+            lock_timeout: Duration::from_secs(60),
+        }
+    }
+
+    /// The MCP server URL.
+    #[must_use]
+    pub fn mcp_url(&self) -> &str {
+        self.inner.mcp_url.as_str()
+    }
+
+    /// The redirect URI in use.
+    pub async fn redirect_uri(&self) -> String {
+        self.inner.slot.lock().await.redirect_uri.clone()
+    }
+
+    /// The flow's status (for diagnostics and tests).
+    pub async fn status(&self) -> FlowStatus {
+        self.inner.slot.lock().await.flow.status()
+    }
+
+    /// The flow's report of every request and decision so far, as text (no secrets).
+    pub async fn report(&self) -> String {
+        self.inner.slot.lock().await.flow.report().to_string()
+    }
+
+    /// A request builder on the MCP HTTP client (no credentials attached; pass the built request
+    /// to [`AuthorizedClient::send`]).
+    pub fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+        self.inner.http.request(method, url)
+    }
+
+    /// POST a JSON-RPC message to the MCP URL (`Accept: application/json, text/event-stream`).
+    ///
+    /// # Errors
+    ///
+    /// As [`AuthorizedClient::send`].
+    pub async fn post_json(&self, message: &serde_json::Value) -> Result<reqwest::Response, Error> {
+        let body = serde_json::to_vec(message).map_err(|_| Error::InvalidRequest)?;
+        let request = self
+            .inner
+            .http
+            .post(self.inner.mcp_url.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "application/json, text/event-stream")
+            .body(body)
+            .build()
+            .map_err(|_| Error::InvalidRequest)?;
+        self.send(request).await
+    }
+
+    /// Authorize now (without waiting for a 401): a no-op with a usable token.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Flow`], [`Error::Interaction`], [`Error::Store`].
+    pub async fn authorize(&self) -> Result<(), Error> {
+        let mut slot = self.inner.slot.lock().await;
+        self.drive(&mut slot, Trigger::Start).await
+    }
+
+    /// Send `request` (to the MCP server's origin) with the access token. A 401 runs the flow
+    /// (refresh or authorization), a 403 `insufficient_scope` steps up; then the request is
+    /// retried once. A token near expiry is renewed first. Other responses (including a second
+    /// 401/403 and a 403 authorization cannot fix) are returned as they are.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ForeignOrigin`] for a URL on another origin (the token is never sent there),
+    /// [`Error::BodyNotReplayable`] for a streaming body, [`Error::Transport`] when the MCP
+    /// server could not be reached, and the flow's errors.
+    pub async fn send(&self, request: reqwest::Request) -> Result<reqwest::Response, Error> {
+        if !same_origin(&self.inner.mcp_url, request.url()) {
+            return Err(Error::ForeignOrigin);
+        }
+        let span = tracing::info_span!(
+            "mcp_oauth.send",
+            method = %request.method(),
+            url = %loggable_url(request.url().as_str()),
+        );
+        async move {
+            let mut retried = false;
+            loop {
+                let header = self.current_header().await?;
+                let mut attempt = request.try_clone().ok_or(Error::BodyNotReplayable)?;
+                if let Some(h) = &header {
+                    let mut v =
+                        HeaderValue::from_str(h.as_str()).map_err(|_| Error::InvalidRequest)?;
+                    v.set_sensitive(true);
+                    attempt.headers_mut().insert(AUTHORIZATION, v);
+                }
+                let resp = self
+                    .inner
+                    .http
+                    .execute(attempt)
+                    .await
+                    .map_err(|e| Error::Transport(transport_error(&e)))?;
+                let status = resp.status().as_u16();
+                tracing::debug!(status, authorized = header.is_some(), "MCP response");
+                if matches!(status, 401 | 403) && !retried {
+                    let challenge = HttpResponse::new(
+                        status,
+                        resp.headers()
+                            .get_all(WWW_AUTHENTICATE)
+                            .iter()
+                            .map(|v| ("www-authenticate".to_owned(), v.as_bytes().to_vec()))
+                            .collect(),
+                        Vec::new(),
+                    );
+                    let mut slot = self.inner.slot.lock().await;
+                    let trigger = Trigger::Challenge {
+                        response: challenge,
+                        used: header,
+                    };
+                    match self.drive(&mut slot, trigger).await {
+                        Ok(()) => {
+                            retried = true;
+                            continue;
+                        }
+                        Err(Error::Flow(e))
+                            if matches!(
+                                e.kind(),
+                                FlowErrorKind::Forbidden | FlowErrorKind::NotAChallenge { .. }
+                            ) =>
+                        {
+                            return Ok(resp);
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                if resp.status().is_success() && header.is_some() {
+                    let now = self.inner.clock.now();
+                    self.inner
+                        .slot
+                        .lock()
+                        .await
+                        .flow
+                        .handle_resource_success(now);
+                }
+                return Ok(resp);
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// The header to send now, renewing first when the token is due.
+    async fn current_header(&self) -> Result<Option<CoreHeaderValue>, Error> {
+        let mut slot = self.inner.slot.lock().await;
+        let now = self.inner.clock.now();
+        if renewal_due(&slot.flow, now)
+            && let Err(e) = self.drive(&mut slot, Trigger::Renewal).await
+        {
+            // A failed early renewal is not fatal while the token is still valid.
+            let now = self.inner.clock.now();
+            if slot.flow.authorization_header(now).is_none() {
+                return Err(e);
+            }
+            tracing::warn!(error = %e, "proactive renewal failed; using the current token");
+        }
+        Ok(slot.flow.authorization_header(self.inner.clock.now()))
+    }
+
+    /// Drive the flow for `trigger` until it settles. Runs under the flow mutex (single
+    /// flight) and the store lock (other processes), after re-reading the store entry.
+    async fn drive(&self, slot: &mut Slot, trigger: Trigger) -> Result<(), Error> {
+        let name = match &trigger {
+            Trigger::Renewal => mcp_oauth_batteries::trace::TRIGGER_RENEWAL,
+            Trigger::Challenge { response, .. } if response.status == 403 => {
+                mcp_oauth_batteries::trace::TRIGGER_STEP_UP
+            }
+            Trigger::Challenge { .. } => mcp_oauth_batteries::trace::TRIGGER_CHALLENGE,
+            Trigger::Start => mcp_oauth_batteries::trace::TRIGGER_START,
+        };
+        let span = tracing::info_span!("mcp_oauth.flow", trigger = name);
+        async move {
+            let _lock = self.store_lock().await?;
+            self.reread(slot).await?;
+            let now = self.inner.clock.now();
+            let mut first_error = None;
+            match trigger {
+                Trigger::Renewal => {
+                    if !renewal_due(&slot.flow, now) {
+                        tracing::debug!("renewed by another holder of the store");
+                        return Ok(());
+                    }
+                    slot.flow.handle_timeout(now);
+                }
+                Trigger::Challenge { response, used } => {
+                    let current = slot.flow.authorization_header(now);
+                    if current.is_some() && current != used {
+                        tracing::debug!("token changed meanwhile; retrying with it");
+                        return Ok(());
+                    }
+                    first_error = slot.flow.handle_challenge(now, &response).err();
+                    if let Some(e) = &first_error
+                        && matches!(
+                            e.kind(),
+                            FlowErrorKind::Forbidden | FlowErrorKind::NotAChallenge { .. }
+                        )
+                    {
+                        return Err(Error::Flow(e.clone()));
+                    }
+                }
+                Trigger::Start => slot.flow.start(now),
+            }
+            self.run_until_settled(slot, first_error).await
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// The drain loop of the flow's module docs.
+    async fn run_until_settled(
+        &self,
+        slot: &mut Slot,
+        sync_error: Option<FlowError>,
+    ) -> Result<(), Error> {
+        let mut failure: Option<FlowError> = None;
+        let mut redirect_error: Option<FlowError> = None;
+        for _ in 0..MAX_STEPS {
+            if let Some((id, request)) = slot.flow.poll_request() {
+                let result = self.inner.oauth.execute(request).await;
+                let now = self.inner.clock.now();
+                match result {
+                    Ok(resp) => slot.flow.handle_response(now, id, resp),
+                    Err(e) => {
+                        tracing::debug!(error = %e, "OAuth request failed");
+                        slot.flow.handle_transport_error(now, id, e);
+                    }
+                }
+                continue;
+            }
+            match slot.flow.poll_event() {
+                Some(Event::OpenAuthorizationUrl {
+                    url,
+                    redirect_uri,
+                    issuer,
+                }) => {
+                    let prompt = AuthorizationPrompt::new(url, redirect_uri, issuer);
+                    match self.authorize_user(prompt).await {
+                        Ok(redirect) => {
+                            let now = self.inner.clock.now();
+                            if let Err(e) = slot.flow.handle_redirect(now, &redirect) {
+                                redirect_error = Some(e);
+                            }
+                        }
+                        Err(e) => {
+                            self.reset(slot)?;
+                            return Err(Error::Interaction(e));
+                        }
+                    }
+                }
+                Some(Event::StateChanged) => {
+                    if let Err(e) = self.persist(slot).await {
+                        // F-4: never use tokens that could not be stored.
+                        self.reset(slot)?;
+                        return Err(e);
+                    }
+                }
+                Some(Event::Failed(e)) => {
+                    tracing::info!(error = %e, "authorization attempt failed");
+                    failure = Some(e);
+                }
+                Some(Event::Refreshed) => tracing::info!("token refreshed"),
+                Some(Event::Authorized) => tracing::info!("authorized"),
+                Some(_) => {}
+                None => break,
+            }
+        }
+        if let Some(e) = failure.or(redirect_error).or(sync_error)
+            && slot.flow.status() != FlowStatus::Authorized
+        {
+            return Err(Error::Flow(e));
+        }
+        match slot.flow.status() {
+            FlowStatus::Authorized => Ok(()),
+            FlowStatus::AwaitingAuthorization => {
+                // A refused redirect left the attempt pending; start over next time.
+                self.reset(slot)?;
+                Err(Error::Interaction(InteractionError::Other(
+                    "the authorization response was refused".into(),
+                )))
+            }
+            _ => Err(Error::Stalled),
+        }
+    }
+
+    async fn authorize_user(
+        &self,
+        prompt: AuthorizationPrompt,
+    ) -> Result<String, InteractionError> {
+        let span = tracing::info_span!(
+            "mcp_oauth.interaction",
+            issuer = prompt.issuer(),
+            redirect_uri = prompt.redirect_uri(),
+        );
+        match &self.inner.authorizer {
+            Authorizer::Follow(f) => f.follow(&prompt).instrument(span).await,
+            Authorizer::Interaction(i) => {
+                let i = i.clone();
+                let timeout = self.inner.settings.authorization_timeout;
+                tokio::task::spawn_blocking(move || i.run(&prompt, timeout))
+                    .instrument(span)
+                    .await
+                    .map_err(|_| InteractionError::Other("the interactive step panicked".into()))?
+            }
+        }
+    }
+
+    /// Store the flow's state (F-4: before the new token is used).
+    async fn persist(&self, slot: &mut Slot) -> Result<(), Error> {
+        let Some(state) = slot.flow.persisted_state() else {
+            return Ok(());
+        };
+        let entry = StoredEntry::new(state).with_redirect_uri(slot.redirect_uri.clone());
+        let store = Arc::clone(&self.inner.store);
+        let key = self.inner.key.clone();
+        let saved = entry.clone();
+        blocking(move || store.save(&key, &saved))
+            .instrument(tracing::info_span!("mcp_oauth.store", op = "save"))
+            .await?;
+        slot.last_seen = Some(entry);
+        Ok(())
+    }
+
+    /// Resume from what another holder of the store wrote, if anything changed.
+    async fn reread(&self, slot: &mut Slot) -> Result<(), Error> {
+        let store = Arc::clone(&self.inner.store);
+        let key = self.inner.key.clone();
+        let stored = blocking(move || store.load(&key))
+            .instrument(tracing::info_span!("mcp_oauth.store", op = "load"))
+            .await?;
+        if stored.is_some() && stored != slot.last_seen {
+            tracing::info!("store entry changed by another client; resuming from it");
+            let (flow, seen) = self.inner.settings.flow_from(&slot.redirect_uri, stored)?;
+            slot.flow = flow;
+            slot.last_seen = seen;
+            // Restore emits `Authorized`; nothing to act on.
+            while slot.flow.poll_event().is_some() {}
+        }
+        Ok(())
+    }
+
+    async fn store_lock(&self) -> Result<StoreLock, Error> {
+        let store = Arc::clone(&self.inner.store);
+        let key = self.inner.key.clone();
+        let timeout = self.inner.lock_timeout;
+        blocking(move || store.lock(&key, timeout))
+            .instrument(tracing::info_span!("mcp_oauth.store", op = "lock"))
+            .await
+    }
+
+    /// Replace the flow by one restored from the last stored entry (or a new one).
+    fn reset(&self, slot: &mut Slot) -> Result<(), Error> {
+        let (flow, seen) = self
+            .inner
+            .settings
+            .flow_from(&slot.redirect_uri, slot.last_seen.clone())?;
+        slot.flow = flow;
+        slot.last_seen = seen;
+        while slot.flow.poll_event().is_some() {}
+        Ok(())
+    }
+}
+
+fn renewal_due(flow: &AuthFlow, now: Timestamp) -> bool {
+    flow.status() == FlowStatus::Authorized && flow.poll_timeout().is_some_and(|t| t <= now)
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| Error::Store(StoreError::Other("store task panicked".into())))?
+        .map_err(Error::Store)
+}
