@@ -26,7 +26,10 @@
 //!   goes to another origin ([`Error::ForeignOrigin`]).
 //! - **Observability**: `tracing` spans per the
 //!   [batteries conventions](mcp_oauth_batteries::trace); no token, code, verifier or secret is
-//!   ever logged.
+//!   ever logged. ureq itself logs through the `log` crate: at `DEBUG` it redacts paths,
+//!   queries and credential headers, but at **`TRACE` it prints full URLs and `Location`
+//!   headers, and an authorization server's redirect `Location` carries the authorization
+//!   code**. Keep the `ureq` log target at `DEBUG` or below in production.
 //!
 //! # Example
 //!

@@ -140,7 +140,12 @@ impl OAuthHttp {
                 continue;
             }
             span.record("status", status);
-            return read_capped(resp, self.limits.body_limit);
+            let result = read_capped(resp, self.limits.body_limit);
+            match &result {
+                Ok(r) => tracing::debug!(status, bytes = r.body.len(), "OAuth response"),
+                Err(e) => tracing::debug!(status, error = %e, "OAuth response body refused"),
+            }
+            return result;
         }
     }
 }

@@ -371,3 +371,53 @@ fn a_refused_interaction_is_a_typed_error_and_the_next_attempt_starts_fresh() {
     }
     assert_eq!(fx.stats().authorize, 0);
 }
+
+// ------------------------------------------------------------------------------------------
+// Beyond the shared list: the blocking follower and the OAuth executor's redirect rules.
+// ------------------------------------------------------------------------------------------
+
+// covers: the non-interactive follower keeps the AS session cookie across its own redirects
+#[test]
+fn multi_hop_consent_is_followed_with_the_cookie_jar() {
+    let fx = Fixtures::start_blocking(
+        FixtureConfig::default().consent(mcp_oauth_fixtures::ConsentMode::MultiHop),
+    )
+    .unwrap();
+    let c = client(&fx).build().unwrap();
+    call(&c, &echo());
+    let s = fx.stats();
+    assert_eq!((s.authorize, s.login, s.consent), (1, 1, 1));
+    let consent = fx.requests_for(RouteKind::Consent);
+    assert!(consent[0].header("cookie").is_some(), "session cookie sent");
+}
+
+// covers: P-14, T-11 (token POSTs never follow a redirect)
+#[test]
+fn a_redirect_from_the_token_endpoint_is_not_followed() {
+    let fx = Fixtures::start_blocking(
+        FixtureConfig::default().misbehave(RouteKind::Token, Misbehaviour::redirect_elsewhere()),
+    )
+    .unwrap();
+    let c = client(&fx).build().unwrap();
+    let e = c.post_json(&echo()).unwrap_err();
+    // The 307 reaches the flow as it is (no JSON token response: refused).
+    assert!(matches!(flow_kind(&e), FlowErrorKind::Token(_)), "{e:?}");
+    let token_posts = fx.requests_for(RouteKind::Token).len();
+    assert_eq!(token_posts, 1, "the code was sent once, not re-posted");
+    assert_eq!(fx.stats().decoy, 0);
+}
+
+// covers: metadata GETs follow same-origin redirects only
+#[test]
+fn a_cross_origin_metadata_redirect_is_not_followed() {
+    let fx = Fixtures::start_blocking(FixtureConfig::default().misbehave(
+        RouteKind::AuthorizationServerMetadata,
+        Misbehaviour::redirect_elsewhere(),
+    ))
+    .unwrap();
+    let c = client(&fx).build().unwrap();
+    let e = c.post_json(&echo()).unwrap_err();
+    assert!(matches!(e, Error::Flow(_)), "{e:?}");
+    assert_eq!(fx.stats().decoy, 0);
+    assert_eq!(fx.stats().token_total(), 0);
+}
