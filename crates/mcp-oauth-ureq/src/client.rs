@@ -716,3 +716,118 @@ impl AuthorizedClient {
 fn renewal_due(flow: &AuthFlow, now: Timestamp) -> bool {
     flow.status() == FlowStatus::Authorized && flow.poll_timeout().is_some_and(|t| t <= now)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::{Ipv4Addr, TcpListener};
+    use std::sync::mpsc;
+
+    use super::*;
+
+    /// A loopback server answering `count` requests, one per connection, with `answer(path)`;
+    /// reports `(path, authorization header)` for each.
+    fn server(
+        count: usize,
+        answer: impl Fn(&str) -> String + Send + 'static,
+    ) -> (u16, mpsc::Receiver<(String, Option<String>)>) {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for _ in 0..count {
+                let Ok((mut s, _)) = listener.accept() else {
+                    return;
+                };
+                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && head.len() < 16 * 1024 {
+                    if s.read(&mut byte).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let path = head.split(' ').nth(1).unwrap_or("").to_owned();
+                let auth = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("authorization: "))
+                    .map(str::to_owned);
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length: "))
+                    .and_then(|n| n.trim().parse().ok())
+                    .unwrap_or(0);
+                let mut body = vec![0u8; length];
+                let _ = s.read_exact(&mut body);
+                let _ = s.write_all(answer(&path).as_bytes());
+                let _ = tx.send((path, auth));
+            }
+        });
+        (port, rx)
+    }
+
+    fn redirect(status: u16, location: &str) -> String {
+        format!(
+            "HTTP/1.1 {status} Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+    }
+
+    fn client_for(port: u16) -> AuthorizedClient {
+        AuthorizedClient::builder(format!("http://127.0.0.1:{port}/mcp"))
+            .build()
+            .unwrap()
+    }
+
+    fn post(c: &AuthorizedClient, port: u16) -> (Request<Vec<u8>>, Url) {
+        let url = Url::parse(&format!("http://127.0.0.1:{port}/mcp")).unwrap();
+        let req = c
+            .request(Method::POST, url.as_str())
+            .body(b"{}".to_vec())
+            .unwrap();
+        (req, url)
+    }
+
+    // covers: U-4 (the token stays on its origin; same-origin redirects keep it)
+    #[test]
+    fn same_origin_redirects_keep_the_header_and_cross_origin_ones_are_returned() {
+        let foreign = reserve_port().unwrap();
+        let (port, seen) = server(2, move |path| match path {
+            "/mcp" => redirect(307, "/mcp2"),
+            _ => redirect(308, &format!("http://127.0.0.1:{foreign}/steal")),
+        });
+        let c = client_for(port);
+        let (req, url) = post(&c, port);
+        let auth = CoreHeaderValue::sensitive("Bearer t0ken".into());
+        let resp = c.execute_mcp(&req, &url, Some(&auth)).unwrap();
+        assert_eq!(
+            resp.status().as_u16(),
+            308,
+            "the cross-origin redirect is returned"
+        );
+        let seen: Vec<_> = seen.iter().take(2).collect();
+        assert_eq!(seen[0], ("/mcp".into(), Some("Bearer t0ken".into())));
+        assert_eq!(seen[1], ("/mcp2".into(), Some("Bearer t0ken".into())));
+    }
+
+    #[test]
+    fn same_origin_redirects_are_bounded() {
+        let (port, seen) = server(MAX_MCP_REDIRECTS + 1, |_| redirect(307, "/mcp"));
+        let c = client_for(port);
+        let (req, url) = post(&c, port);
+        let resp = c.execute_mcp(&req, &url, None).unwrap();
+        assert_eq!(resp.status().as_u16(), 307);
+        assert_eq!(seen.iter().take(MAX_MCP_REDIRECTS + 1).count(), 6);
+    }
+
+    #[test]
+    fn a_post_is_not_turned_into_a_get_by_a_303() {
+        let (port, seen) = server(1, |_| redirect(303, "/elsewhere"));
+        let c = client_for(port);
+        let (req, url) = post(&c, port);
+        let resp = c.execute_mcp(&req, &url, None).unwrap();
+        assert_eq!(resp.status().as_u16(), 303);
+        assert_eq!(seen.iter().count(), 1);
+    }
+}

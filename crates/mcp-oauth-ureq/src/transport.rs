@@ -62,6 +62,10 @@ pub(crate) fn transport_error(e: &ureq::Error) -> TransportError {
 }
 
 fn io_error(e: &io::Error) -> TransportError {
+    // rustls reports handshake and record failures as `InvalidData` around its own error.
+    if e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) {
+        return TransportError::Tls;
+    }
     match e.kind() {
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => TransportError::Timeout,
         io::ErrorKind::ConnectionRefused => TransportError::Connect,
@@ -296,5 +300,26 @@ mod tests {
             http.execute(&req),
             Err(TransportError::Connect | TransportError::Reset | TransportError::Other)
         ));
+    }
+
+    // covers: Z-3 (TLS is on for https; the rustls + ring + platform verifier stack builds and
+    // refuses a peer that does not speak TLS)
+    #[test]
+    fn https_to_a_non_tls_peer_is_a_tls_error() {
+        use std::io::{Read as _, Write as _};
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            if let Ok((mut s, _)) = listener.accept() {
+                let mut buf = [0u8; 512];
+                let _ = s.read(&mut buf);
+                let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+            }
+        });
+        let http =
+            OAuthHttp::new(Limits::default().total_timeout(core::time::Duration::from_secs(5)));
+        let req = HttpRequest::get_json(format!("https://127.0.0.1:{port}/x"));
+        assert_eq!(http.execute(&req).unwrap_err(), TransportError::Tls);
+        server.join().unwrap();
     }
 }
