@@ -31,6 +31,15 @@
 //!   headers, and an authorization server's redirect `Location` carries the authorization
 //!   code**. Keep the `ureq` log target at `DEBUG` or below in production.
 //!
+//! # Blocking
+//!
+//! Every method blocks the calling thread. While one thread drives the flow (which may include
+//! the interactive step, bounded by
+//! [`authorization_timeout`](AuthorizedClientBuilder::authorization_timeout)), other threads
+//! using the same client wait on the flow lock until it settles (that is the single flight),
+//! then send with its result. MCP responses ([`Response`]) are returned with their
+//! body unread and uncapped (they may be event streams); every OAuth response body is capped.
+//!
 //! # Example
 //!
 //! Against the in-repo fixture servers (loopback, automatic consent):
@@ -81,6 +90,9 @@ pub use mcp_oauth_batteries::{
     StoreKey, StoredEntry, TokenStore,
 };
 pub use transport::RedirectFollower;
+/// The ureq this crate is built on: its `http` types ([`ureq::http::Request`],
+/// [`ureq::http::Method`]) and [`ureq::Body`] appear in this crate's API.
+pub use ureq;
 
 use mcp_oauth_core::flow::{FlowError, TransportError};
 
