@@ -70,6 +70,12 @@ async fn tracing_output_of_a_full_flow_holds_no_secret() {
     assert!(log.contains("mcp_oauth.oauth_request"));
     for s in secrets.iter().filter(|s| s.len() > 8) {
         assert!(!log.contains(s.as_str()), "a secret appears in the log");
+        // As it appears inside a URL (codes travel percent-encoded).
+        let encoded: String = url::form_urlencoded::byte_serialize(s.as_bytes()).collect();
+        assert!(
+            !log.contains(&encoded),
+            "an encoded secret appears in the log"
+        );
     }
     // The redirect URL's query (code, state) never appears either.
     assert!(!log.contains("code="));
