@@ -207,8 +207,14 @@ fn machine_description() -> String {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_else(|_| "unknown".into());
+    // Shared machines: the load while the benchmarks ran says how much to trust the medians.
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".into());
     format!(
-        "Machine: {model}, {cores} cores available; {rustc}; {} (UTC).\n\n",
+        "Machine: {model}, {cores} cores available; {rustc}; {} (UTC); 1-minute load average \
+         after the run: {load}.\n\n",
         today()
     )
 }

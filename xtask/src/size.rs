@@ -74,10 +74,13 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         );
     }
     out.push_str(
-        "\nThe embedded profile is the documented way to drop url's Unicode IDNA tables: depend \
-         on `idna_adapter = \"~1.0\"` in the final binary (see the `idna` crate's README). \
-         Non-ASCII hosts are then refused; ASCII hosts (every OAuth endpoint in the corpus) \
-         work unchanged.\n",
+        "\nThe embedded profile uses the mechanism the `idna_adapter` README documents for \
+         turning off IDNA: pin `idna_adapter` to the 1.0.x stub in the application's lockfile \
+         (`cargo update -p idna_adapter --precise 1.0.0`); the probe makes the pin explicit \
+         with a direct `idna_adapter = \"~1.0\"` dependency. Per that README, non-ASCII domain \
+         names are then rejected and UTS 46 checks on Punycode labels are not enforced; ASCII \
+         hosts work unchanged (no document in the corpus's `as-metadata/` or `prm/` has a \
+         non-ASCII byte).\n",
     );
     println!("\n{out}");
 
