@@ -4,7 +4,7 @@ use crate::{cargo, step};
 use std::process::Command;
 
 /// The target without std used to prove the core and its dependencies are `no_std`.
-const NO_STD_TARGET: &str = "thumbv7em-none-eabihf";
+pub(crate) const NO_STD_TARGET: &str = "thumbv7em-none-eabihf";
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if let Some(a) = args.first() {
@@ -43,6 +43,12 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             .env("INSTA_UPDATE", "no")
             .env("CI", "true"),
     )?;
+    // Criterion's test mode: the equality checks, then every benchmark run once, so the benches
+    // cannot rot (benches are not part of `cargo test --workspace`).
+    step(
+        "benches (test mode)",
+        cargo().args(["test", "-p", "mcp-oauth-bench", "--benches"]),
+    )?;
     ensure_target(NO_STD_TARGET)?;
     step(
         "no_std build (core)",
@@ -55,6 +61,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             NO_STD_TARGET,
         ]),
     )?;
+    // The flash-size probes (about 45 s for both from cold on two cores): they prove the whole
+    // flow machine links into a `no_std` binary. Sizes are reported by `cargo xtask size`.
+    crate::size::build_all()?;
     step(
         "docs",
         cargo()
@@ -66,7 +75,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 }
 
 /// Install a rustup target when it is missing.
-fn ensure_target(target: &str) -> Result<(), String> {
+pub(crate) fn ensure_target(target: &str) -> Result<(), String> {
     let installed = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .output()

@@ -3,6 +3,8 @@
 //! Commands:
 //!
 //! - `ci`: everything CI checks, in order, stopping at the first failure.
+//! - `bench`: the criterion benchmarks, rendered into `docs/benchmarks.md`.
+//! - `size`: flash size of the `no_std` flow machine on `thumbv7em-none-eabihf`.
 //!
 //! The pattern is matklad's cargo-xtask: plain Rust, no shell scripts, nothing to install but
 //! cargo and rustup.
@@ -11,19 +13,25 @@ use std::env;
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod bench;
 mod ci;
+mod size;
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
   ci      run every check CI runs: fmt, clippy, tests (snapshots locked), the no_std build, docs
+  bench   run the benchmarks (a few minutes) and write the table to docs/benchmarks.md
+  size    build the no_std size probes for thumbv7em-none-eabihf and report .text/.rodata
 ";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
+        Some("size") => size::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
