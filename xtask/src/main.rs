@@ -3,6 +3,8 @@
 //! Commands:
 //!
 //! - `ci`: everything CI checks, in order, stopping at the first failure.
+//! - `conformance`: the official MCP conformance suite's client auth scenarios against
+//!   `mcp-oauth-conformance` (see [`conformance`]).
 //!
 //! The pattern is matklad's cargo-xtask: plain Rust, no shell scripts, nothing to install but
 //! cargo and rustup.
@@ -12,18 +14,24 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 mod ci;
+mod conformance;
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  ci      run every check CI runs: fmt, clippy, tests (snapshots locked), the no_std build, docs
+  ci           run every check CI runs: fmt, clippy, tests (snapshots locked), the no_std build,
+               docs, conformance
+  conformance  run the MCP conformance suite's client auth scenarios (npm ci, loopback only);
+               writes docs/conformance.md (not with `--no-doc`);
+               `--only <text>` runs matching scenarios only
 ";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(&args[1..]),
+        Some("conformance") => conformance::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
