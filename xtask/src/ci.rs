@@ -70,6 +70,15 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             .args(["doc", "--workspace", "--no-deps", "--all-features"])
             .env("RUSTDOCFLAGS", "-D warnings"),
     )?;
+    // The MCP conformance suite (npm registry for `npm ci`, loopback for the rest).
+    let start = std::time::Instant::now();
+    println!("\n==> conformance\n    $ cargo xtask conformance --no-doc");
+    crate::conformance::run(&["--no-doc".to_owned()])
+        .map_err(|e| format!("step `conformance` failed: {e}"))?;
+    println!(
+        "<== conformance: ok ({:.1}s)",
+        start.elapsed().as_secs_f64()
+    );
     println!("\nxtask ci: all steps passed");
     Ok(())
 }

@@ -5,6 +5,8 @@
 //! - `ci`: everything CI checks, in order, stopping at the first failure.
 //! - `bench`: the criterion benchmarks, rendered into `docs/benchmarks.md`.
 //! - `size`: flash size of the `no_std` flow machine on `thumbv7em-none-eabihf`.
+//! - `conformance`: the official MCP conformance suite's client auth scenarios against
+//!   `mcp-oauth-conformance` (see [`conformance`]).
 //!
 //! The pattern is matklad's cargo-xtask: plain Rust, no shell scripts, nothing to install but
 //! cargo and rustup.
@@ -15,15 +17,20 @@ use std::time::Instant;
 
 mod bench;
 mod ci;
+mod conformance;
 mod size;
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  ci      run every check CI runs: fmt, clippy, tests (snapshots locked), the no_std build, docs
-  bench   run the benchmarks (a few minutes) and write the table to docs/benchmarks.md
-  size    build the no_std size probes for thumbv7em-none-eabihf and report .text/.rodata
+  ci           run every check CI runs: fmt, clippy, tests (snapshots locked), benches in test
+               mode, the no_std build and size probes, docs, conformance
+  bench        run the benchmarks (a few minutes) and write the table to docs/benchmarks.md
+  size         build the no_std size probes for thumbv7em-none-eabihf and report .text/.rodata
+  conformance  run the MCP conformance suite's client auth scenarios (npm ci, loopback only);
+               writes docs/conformance.md (not with `--no-doc`);
+               `--only <text>` runs matching scenarios only
 ";
 
 fn main() -> ExitCode {
@@ -32,6 +39,7 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("size") => size::run(&args[1..]),
+        Some("conformance") => conformance::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -12,6 +12,7 @@ use mcp_oauth_batteries::{AuthorizationPrompt, Interaction, InteractionError, St
 use mcp_oauth_core::Timestamp;
 use mcp_oauth_core::flow::{
     AuthFlow, ClientConfig, Event, FlowConfig, FlowError, FlowErrorKind, FlowStatus,
+    PreRegisteredClient,
 };
 use mcp_oauth_core::http::{HeaderValue as CoreHeaderValue, HttpResponse};
 use mcp_oauth_core::urls::{UrlPolicy, is_loopback_url};
@@ -45,6 +46,7 @@ pub struct AuthorizedClientBuilder {
     clock: Arc<dyn Clock>,
     limits: Limits,
     configure: Option<Arc<Configure>>,
+    client_credentials: Option<PreRegisteredClient>,
     redirect_uri: Option<String>,
     authorization_timeout: Duration,
     lock_timeout: Duration,
@@ -115,6 +117,28 @@ impl AuthorizedClientBuilder {
         self
     }
 
+    /// Use the OAuth client credentials grant (the MCP client-credentials extension) with these
+    /// pre-registered credentials, instead of the authorization code grant: a machine-to-machine
+    /// client that never registers and never runs the interactive step (checklist M-2). The
+    /// credentials are added to the [`FlowConfig`] with
+    /// [`FlowConfig::pre_registered`] before the [`configure`](Self::configure) hook runs;
+    /// bind them to an issuer with [`PreRegisteredClient::new`] when you know it.
+    ///
+    /// ```
+    /// # use mcp_oauth_reqwest::AuthorizedClient;
+    /// # use mcp_oauth_core::flow::PreRegisteredClient;
+    /// # use mcp_oauth_core::secret::ClientSecret;
+    /// let builder = AuthorizedClient::builder("https://mcp.example.com/mcp").client_credentials(
+    ///     PreRegisteredClient::new("https://auth.example.com", "my-service")
+    ///         .with_secret(ClientSecret::new("s3cret".into())),
+    /// );
+    /// # let _ = builder;
+    /// ```
+    pub fn client_credentials(mut self, client: PreRegisteredClient) -> Self {
+        self.client_credentials = Some(client);
+        self
+    }
+
     /// A fixed redirect URI (for a pre-registered client). Default: the stored one, else
     /// `http://127.0.0.1:<ephemeral port>/callback`.
     pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
@@ -172,6 +196,7 @@ impl AuthorizedClientBuilder {
             mcp_url: self.mcp_url,
             client_name: self.client_name,
             configure: self.configure,
+            client_credentials: self.client_credentials,
             authorization_timeout: self.authorization_timeout,
         };
         let (flow, last_seen) = settings.flow_from(&redirect_uri, stored)?;
@@ -202,15 +227,22 @@ struct Settings {
     mcp_url: String,
     client_name: String,
     configure: Option<Arc<Configure>>,
+    client_credentials: Option<PreRegisteredClient>,
     authorization_timeout: Duration,
 }
 
 impl Settings {
     fn config(&self, redirect_uri: &str) -> FlowConfig {
-        let mut config = FlowConfig::new(
-            self.mcp_url.clone(),
-            ClientConfig::authorization_code(self.client_name.clone(), redirect_uri),
-        )
+        let mut config = match &self.client_credentials {
+            Some(client) => {
+                FlowConfig::new(self.mcp_url.clone(), ClientConfig::client_credentials())
+                    .pre_registered(client.clone())
+            }
+            None => FlowConfig::new(
+                self.mcp_url.clone(),
+                ClientConfig::authorization_code(self.client_name.clone(), redirect_uri),
+            ),
+        }
         .authorization_timeout(self.authorization_timeout);
         if Url::parse(&self.mcp_url).is_ok_and(|u| is_loopback_url(&u) && u.scheme() == "http") {
             // A loopback MCP server (development, tests): allow loopback http everywhere.
@@ -305,6 +337,7 @@ impl AuthorizedClient {
             clock: Arc::new(SystemClock),
             limits: Limits::default(),
             configure: None,
+            client_credentials: None,
             redirect_uri: None,
             authorization_timeout: Duration::from_secs(600),
             lock_timeout: Duration::from_secs(60),

@@ -17,7 +17,9 @@
 //!   processes from spending the same refresh token.
 //! - **The interactive step**: [`Interaction::Browser`] (default: system browser + loopback
 //!   listener), [`Interaction::Headless`] (paste the URL), [`Interaction::Callback`], or the
-//!   non-interactive [`RedirectFollower`].
+//!   non-interactive [`RedirectFollower`]. A machine-to-machine client uses the client
+//!   credentials grant instead, with no interactive step at all
+//!   ([`AuthorizedClientBuilder::client_credentials`]).
 //! - **Transport**: OAuth `POST`s never follow redirects, metadata `GET`s follow only
 //!   same-origin redirects (at most 5); OAuth bodies are capped at 1 MiB; connect and total
 //!   timeouts; rustls with the `ring` provider and the platform verifier. MCP requests follow

@@ -377,3 +377,42 @@ async fn a_refused_interaction_is_a_typed_error_and_the_next_attempt_starts_fres
     }
     assert_eq!(fx.stats().authorize, 0);
 }
+
+// covers: M-2, M-3, M-4, M-6 (the builder's client credentials option: no registration, no
+// browser, a `client_credentials` grant with the pre-registered secret in a Basic header)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_credentials_option_uses_the_service_client_and_never_authorizes() {
+    use mcp_oauth_core::flow::PreRegisteredClient;
+    use mcp_oauth_core::secret::ClientSecret;
+    let fx = Fixtures::start(FixtureConfig::default()).await.unwrap();
+    let service = PreRegisteredClient::new(fx.issuer(), fx.service_client_id())
+        .with_secret(ClientSecret::new(fx.service_client_secret().to_owned()));
+    // No follower and no interaction: the default browser step must never be reached.
+    let c = AuthorizedClient::builder(fx.mcp_url())
+        .client_name(NAME)
+        .client_credentials(service)
+        .build()
+        .unwrap();
+    let v = call(&c, &echo()).await;
+    assert_eq!(v["result"]["isError"], json!(false));
+    let s = fx.stats();
+    assert_eq!((s.mcp(401), s.mcp(200)), (1, 1));
+    assert_eq!((s.prm, s.as_metadata), (1, 1));
+    assert_eq!((s.register, s.authorize), (0, 0));
+    assert_eq!(
+        (s.token_client_credentials, s.token_authorization_code),
+        (1, 0)
+    );
+    let token = fx.requests_for(RouteKind::Token);
+    assert_eq!(token.len(), 1);
+    assert_eq!(
+        token[0].form_param("grant_type").as_deref(),
+        Some("client_credentials")
+    );
+    assert!(
+        token[0]
+            .header("authorization")
+            .is_some_and(|h| h.starts_with("Basic "))
+    );
+    assert_eq!(token[0].form_param("client_secret"), None);
+}
