@@ -3,6 +3,7 @@
 //! Commands:
 //!
 //! - `ci`: everything CI checks, in order, stopping at the first failure.
+//! - `interop`: the adapters against a real authorization server (oidc-provider on loopback).
 //!
 //! The pattern is matklad's cargo-xtask: plain Rust, no shell scripts, nothing to install but
 //! cargo and rustup.
@@ -12,18 +13,22 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 mod ci;
+mod interop;
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  ci      run every check CI runs: fmt, clippy, tests (snapshots locked), the no_std build, docs
+  ci       run every check CI runs: fmt, clippy, tests (snapshots locked), the no_std build, docs,
+           interop
+  interop  npm ci in interop/oidc, then the adapters against oidc-provider on 127.0.0.1
 ";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(&args[1..]),
+        Some("interop") => interop::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
