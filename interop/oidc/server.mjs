@@ -54,6 +54,9 @@ const stats = {
   register: 0,
   token: { authorization_code: 0, refresh_token: 0, other: 0 },
   token_errors: [],
+  authorization_requests: [],
+  registrations: [],
+  token_requests: [],
   mcp: {},
   accepted_tokens: [],
   rejected_tokens: [],
@@ -95,14 +98,36 @@ const provider = new Provider(ISSUER, {
 });
 
 // Counters (evidence for the tests: which requests reached the authorization server).
+// Parameters are recorded by name or shape only (never codes, verifiers or tokens).
 provider.use(async (ctx, next) => {
   if (ctx.method === 'GET' && ctx.path === '/auth') stats.authorize += 1;
   if (ctx.method === 'POST' && ctx.path === '/reg') stats.register += 1;
+  const sentScope = ctx.path === '/auth' ? ctx.query.scope : undefined; // before any rewriting
   await next();
+  const p = ctx.oidc?.params ?? {};
+  if (ctx.method === 'GET' && ctx.path === '/auth') {
+    stats.authorization_requests.push({
+      response_type: p.response_type, code_challenge_method: p.code_challenge_method,
+      has_code_challenge: Boolean(p.code_challenge), has_state: Boolean(p.state),
+      resource: p.resource, sent_scope: sentScope, scope: p.scope, redirect_uri: p.redirect_uri,
+    });
+  }
+  if (ctx.method === 'POST' && ctx.path === '/reg') {
+    const b = ctx.oidc?.body ?? {};
+    stats.registrations.push({
+      application_type: b.application_type, token_endpoint_auth_method: b.token_endpoint_auth_method,
+      grant_types: b.grant_types, response_types: b.response_types, redirect_uris: b.redirect_uris,
+      client_name: b.client_name, status: ctx.status,
+    });
+  }
   if (ctx.method === 'POST' && ctx.path === '/token') {
-    const grant = ctx.oidc?.params?.grant_type;
+    const grant = p.grant_type;
     if (grant in stats.token && grant !== 'other') stats.token[grant] += 1;
     else stats.token.other += 1;
+    stats.token_requests.push({
+      grant_type: grant, resource: p.resource, has_code_verifier: Boolean(p.code_verifier),
+      status: ctx.status,
+    });
     if (ctx.status >= 400) stats.token_errors.push({ grant_type: grant, error: ctx.body?.error });
   }
 });

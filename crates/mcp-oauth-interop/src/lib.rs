@@ -413,6 +413,33 @@ impl Stats {
             .unwrap_or_default()
     }
 
+    /// The initial authorization requests' parameters (`response_type`,
+    /// `code_challenge_method`, `has_code_challenge`, `has_state`, `resource`, `scope`,
+    /// `redirect_uri`), in order.
+    #[must_use]
+    pub fn authorization_requests(&self) -> Vec<Value> {
+        self.list("authorization_requests")
+    }
+
+    /// The dynamic registration requests' metadata (`application_type`,
+    /// `token_endpoint_auth_method`, `grant_types`, `response_types`, `redirect_uris`,
+    /// `client_name`) and the response status, in order.
+    #[must_use]
+    pub fn registrations(&self) -> Vec<Value> {
+        self.list("registrations")
+    }
+
+    /// The token requests' `grant_type`, `resource`, `has_code_verifier` and response status,
+    /// in order.
+    #[must_use]
+    pub fn token_requests(&self) -> Vec<Value> {
+        self.list("token_requests")
+    }
+
+    fn list(&self, name: &str) -> Vec<Value> {
+        self.0[name].as_array().cloned().unwrap_or_default()
+    }
+
     /// Fetches of the mix-up route's authorization server metadata.
     #[must_use]
     pub fn mixup_metadata(&self) -> u64 {

@@ -112,6 +112,41 @@ async fn cold_start_dcr_pkce_resource_indicator_jwt_tool_call() {
     }
     assert!(st.rejected_tokens().is_empty());
 
+    // What the client sent, as the provider parsed it.
+    let reg = &st.registrations()[0];
+    assert_eq!(reg["status"], 201);
+    assert_eq!(reg["redirect_uris"], json!([c.redirect_uri().await]));
+    assert_eq!(reg["token_endpoint_auth_method"], "none");
+    assert_eq!(
+        reg["grant_types"],
+        json!(["authorization_code", "refresh_token"])
+    );
+    let auth = &st.authorization_requests()[0];
+    assert_eq!(auth["response_type"], "code");
+    assert_eq!(auth["code_challenge_method"], "S256");
+    assert_eq!(
+        (
+            auth["has_code_challenge"].clone(),
+            auth["has_state"].clone()
+        ),
+        (json!(true), json!(true))
+    );
+    assert_eq!(
+        auth["resource"],
+        s.mcp_url(),
+        "RFC 8707 resource on the authorization request"
+    );
+    // the PRM's scope plus `offline_access`, which the provider lists.
+    assert_eq!(auth["sent_scope"], "mcp:tools offline_access");
+    let tok = &st.token_requests()[0];
+    assert_eq!(tok["grant_type"], "authorization_code");
+    assert_eq!(tok["has_code_verifier"], true);
+    assert_eq!(
+        tok["resource"],
+        s.mcp_url(),
+        "RFC 8707 resource on the token request"
+    );
+
     // The resource server really checks signatures: the same JWT with a flipped signature
     // character is refused, with a challenge pointing at the PRM.
     let jwt = state["tokens"]["access_token"].as_str().unwrap();
@@ -167,6 +202,13 @@ async fn refresh_rotates_and_the_old_refresh_token_is_rejected() {
     let st = s.stats().unwrap();
     assert_eq!(st.token_refresh_token(), 1);
     assert_eq!(st.authorize(), 1, "no new authorization");
+    let refresh = &st.token_requests()[1];
+    assert_eq!(refresh["grant_type"], "refresh_token");
+    assert_eq!(
+        refresh["resource"],
+        s.mcp_url(),
+        "RFC 8707 resource on the refresh"
+    );
     let after = stored(&store, s.mcp_url());
     let rt1 = after["tokens"]["refresh_token"]
         .as_str()
