@@ -7,6 +7,7 @@
 //! - `size`: flash size of the `no_std` flow machine on `thumbv7em-none-eabihf`.
 //! - `conformance`: the official MCP conformance suite's client auth scenarios against
 //!   `mcp-oauth-conformance` (see [`conformance`]).
+//! - `interop`: the adapters against a real authorization server (oidc-provider on loopback).
 //!
 //! The pattern is matklad's cargo-xtask: plain Rust, no shell scripts, nothing to install but
 //! cargo and rustup.
@@ -18,6 +19,7 @@ use std::time::Instant;
 mod bench;
 mod ci;
 mod conformance;
+mod interop;
 mod size;
 
 const USAGE: &str = "\
@@ -25,12 +27,13 @@ usage: cargo xtask <command>
 
 commands:
   ci           run every check CI runs: fmt, clippy, tests (snapshots locked), benches in test
-               mode, the no_std build and size probes, docs, conformance
+               mode, the no_std build and size probes, docs, conformance, interop
   bench        run the benchmarks (a few minutes) and write the table to docs/benchmarks.md
   size         build the no_std size probes for thumbv7em-none-eabihf and report .text/.rodata
   conformance  run the MCP conformance suite's client auth scenarios (npm ci, loopback only);
                writes docs/conformance.md (not with `--no-doc`);
                `--only <text>` runs matching scenarios only
+  interop      npm ci in interop/oidc, then the adapters against oidc-provider on 127.0.0.1
 ";
 
 fn main() -> ExitCode {
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("size") => size::run(&args[1..]),
         Some("conformance") => conformance::run(&args[1..]),
+        Some("interop") => interop::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
