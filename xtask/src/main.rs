@@ -3,6 +3,8 @@
 //! Commands:
 //!
 //! - `ci`: everything CI checks, in order, stopping at the first failure.
+//! - `fuzz`: run every cargo-fuzz target (nightly) for N seconds and record the executions in
+//!   `docs/fuzzing.md`. Not part of `ci` (too slow); `ci` only builds and replays the harnesses.
 //!
 //! The pattern is matklad's cargo-xtask: plain Rust, no shell scripts, nothing to install but
 //! cargo and rustup.
@@ -12,18 +14,24 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 mod ci;
+mod fuzz;
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  ci      run every check CI runs: fmt, clippy, tests (snapshots locked), the no_std build, docs
+  ci      run every check CI runs: fmt, clippy, tests (snapshots locked), the no_std build, docs,
+          and the fuzz harnesses replayed over their seeds (stable, no libFuzzer)
+  fuzz [--seconds N] [TARGET...]
+          run each cargo-fuzz target for N seconds (default 60) with nightly; fails on a crash;
+          a run of all targets writes the executions per target to docs/fuzzing.md
 ";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

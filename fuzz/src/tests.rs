@@ -1,0 +1,98 @@
+//! Replays of the seed corpus through every harness (what `cargo xtask ci` runs on stable), and
+//! consistency checks between [`TARGETS`], the target binaries and the seed folders.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::TARGETS;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The seed files of a target: every file in the named folders of the core's test corpus and of
+/// `fuzz/seeds/`.
+fn seeds(folders: &[&str]) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for folder in folders {
+        let mut found = false;
+        for base in [
+            root().join("../crates/mcp-oauth-core/tests/corpus"),
+            root().join("seeds"),
+        ] {
+            let Ok(entries) = fs::read_dir(base.join(folder)) else {
+                continue;
+            };
+            found = true;
+            files.extend(entries.map(|e| e.expect("readable directory").path()));
+        }
+        assert!(found, "seed folder {folder} exists nowhere");
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn every_harness_accepts_its_seed_corpus() {
+    for (name, harness, folders) in TARGETS {
+        let files = seeds(folders);
+        assert!(folders.is_empty() || !files.is_empty(), "{name}: no seeds");
+        for file in files {
+            let bytes = fs::read(&file).expect("readable seed");
+            harness(&bytes);
+        }
+    }
+}
+
+#[test]
+fn every_harness_accepts_small_inputs() {
+    for (_, harness, _) in TARGETS {
+        harness(b"");
+        for b in 0..=255u8 {
+            harness(&[b]);
+        }
+    }
+}
+
+/// A deterministic stand-in for the fuzzer: pseudo-random inputs of every length up to 2 KiB.
+#[test]
+fn every_harness_accepts_pseudo_random_inputs() {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for (_, harness, _) in TARGETS {
+        for len in (0..2048).step_by(37) {
+            let bytes: Vec<u8> = (0..len).map(|_| next().to_le_bytes()[0]).collect();
+            harness(&bytes);
+        }
+    }
+}
+
+#[test]
+fn every_target_has_a_binary_and_a_bin_section() {
+    let manifest = fs::read_to_string(root().join("Cargo.toml")).expect("Cargo.toml");
+    for (name, _, _) in TARGETS {
+        let shim = fs::read_to_string(root().join(format!("fuzz_targets/{name}.rs")))
+            .unwrap_or_else(|_| panic!("fuzz_targets/{name}.rs is missing"));
+        assert!(
+            shim.contains(&format!("mcp_oauth_fuzz::{name}(data)")),
+            "{name}: shim"
+        );
+        assert!(
+            manifest.contains(&format!("name = \"{name}\"")),
+            "{name}: [[bin]]"
+        );
+    }
+    let binaries = fs::read_dir(root().join("fuzz_targets"))
+        .expect("fuzz_targets")
+        .count();
+    assert_eq!(
+        binaries,
+        TARGETS.len(),
+        "a fuzz target without a TARGETS entry"
+    );
+}
