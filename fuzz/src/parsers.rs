@@ -18,7 +18,7 @@ use mcp_oauth_core::urls::UrlPolicy;
 use mcp_oauth_core::{Entropy, Scopes, Timestamp};
 
 use crate::secrets::{
-    assert_debug_clean, assert_error_clean, assert_no_secret, secrets_in, unique_in,
+    assert_debug_clean, assert_error_clean, assert_no_secret, mark, mark_secrets, unique_in,
 };
 
 /// The MCP server the harnesses pretend to talk to.
@@ -340,10 +340,12 @@ pub fn as_metadata(data: &[u8]) {
 /// RFC 7591 registration responses ([`ClientMetadata::parse_registration_response`]) for a
 /// public and a confidential request, several statuses and content types.
 ///
-/// Asserts: a `client_secret` or `registration_access_token` in the input never appears in the
-/// `Debug` of the result or the `Debug`/`Display` of the error.
+/// Asserts: a `client_secret` or `registration_access_token` in the input (replaced by a marker,
+/// see [`mark_secrets`]) never appears in the `Debug` of the result or the `Debug`/`Display` of
+/// the error.
 pub fn registration_response(data: &[u8]) {
-    let secrets = secrets_in(data);
+    let (marked, secrets) = mark_secrets(data);
+    let data = marked.as_slice();
     let requests = [
         ClientMetadata::new("Fuzz").with_redirect_uri(REDIRECT),
         ClientMetadata::new("Fuzz")
@@ -383,11 +385,13 @@ pub fn registration_response(data: &[u8]) {
 /// as JSON, as a form body and without a content type, with statuses 200, 400 and 401, at a
 /// normal time and at the end of time.
 ///
-/// Asserts: no token from the input appears in the `Debug` of a [`token::TokenSet`] or the
+/// Asserts: no token from the input (replaced by a marker, see [`mark_secrets`]) appears in the
+/// `Debug` of a [`token::TokenSet`] or the
 /// `Debug`/`Display` of a [`TokenResponseError`]; `expires_at` is never before `now`; a refresh
 /// response without a refresh token keeps the previous one.
 pub fn token_response(data: &[u8]) {
-    let secrets = secrets_in(data);
+    let (marked, secrets) = mark_secrets(data);
+    let data = marked.as_slice();
     let requested = Scopes::parse("mcp:read mcp:write");
     for status in [200, 400, 401] {
         for ct in [
@@ -430,7 +434,8 @@ pub fn token_response(data: &[u8]) {
 /// expectations, [`redirect::check_redirect_uri`]). The text `{state}` in the input is replaced by
 /// the expected `state`, so seeds (and mutations of them) get past the state check.
 ///
-/// Asserts: the `code` never appears in any `Debug` or error text; a verified code decodes to
+/// Asserts: the `code` (replaced by a marker, see [`mark`]) never appears in any `Debug` or
+/// error text; a verified code decodes to
 /// what `decoded_eq` accepts.
 pub fn redirect(data: &[u8]) {
     let Ok(text) = core::str::from_utf8(data) else {
@@ -442,11 +447,13 @@ pub fn redirect(data: &[u8]) {
         let _ = e.to_string();
     }
     let query = input.split_once('?').map_or(input.as_str(), |(_, q)| q);
-    let secrets: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
+    let codes: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
         .filter(|(k, _)| k == "code")
         .map(|(_, v)| v.into_owned())
         .filter(|v| unique_in(input.as_bytes(), v))
         .collect();
+    let (marked, secrets) = mark(input.as_bytes(), &codes);
+    let input = String::from_utf8(marked).expect("an ASCII marker replaced ASCII text");
 
     let response = match AuthorizationResponse::parse(&input) {
         Ok(r) => r,
@@ -515,7 +522,8 @@ pub fn cimd_url(data: &[u8]) {
 ///
 /// Asserts: no `client_secret` in the input appears in an error or result.
 pub fn cimd_document(data: &[u8]) {
-    let secrets = secrets_in(data);
+    let (marked, secrets) = mark_secrets(data);
+    let data = marked.as_slice();
     let mut ids = vec![ClientIdUrl::parse(CIMD_URL).expect("a valid client ID URL")];
     if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(data)
         && let Some(serde_json::Value::String(own)) = map.get("client_id")

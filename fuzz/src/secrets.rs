@@ -10,8 +10,46 @@ pub(crate) const SECRET_MEMBERS: &[&str] = &[
     "code",
 ];
 
+/// Every secret the harnesses check for contains this marker: ASCII alphanumerics only (so no
+/// encoding can hide it) and no word that any error or `Debug` text could contain by itself.
+pub(crate) const MARKER: &str = "Zq7sEcReTq9";
+
+/// Whether `input` contains [`MARKER`] (in any case) by itself: then the secret checks are off,
+/// since the marker may legitimately be echoed from a non-secret part of the input.
+pub(crate) fn has_marker(input: &[u8]) -> bool {
+    let m = MARKER.as_bytes();
+    input.windows(m.len()).any(|w| w.eq_ignore_ascii_case(m))
+}
+
+/// The input with every secret found by [`secrets_in`] replaced by [`MARKER`] and a number, and
+/// the needles to look for in output text (empty when nothing was replaced or the input already
+/// held the marker).
+///
+/// Replacing the secret values, rather than searching output for the values the input happened
+/// to hold, keeps the check free of false alarms: libFuzzer quickly learns to write secrets
+/// equal to words of the output (an error variant name, say).
+pub(crate) fn mark_secrets(input: &[u8]) -> (Vec<u8>, Vec<String>) {
+    mark(input, &secrets_in(input))
+}
+
+/// [`mark_secrets`] for secrets found by the caller. Each must satisfy [`unique_in`].
+pub(crate) fn mark(input: &[u8], secrets: &[String]) -> (Vec<u8>, Vec<String>) {
+    if has_marker(input) || secrets.is_empty() {
+        return (input.to_vec(), Vec::new());
+    }
+    let mut out = input.to_vec();
+    for (i, s) in secrets.iter().enumerate() {
+        let Some(at) = find(&out, s.as_bytes()) else {
+            continue;
+        };
+        let replacement = format!("{MARKER}{i}");
+        out.splice(at..at + s.len(), replacement.bytes());
+    }
+    (out, vec![MARKER.to_owned()])
+}
+
 /// The values of the [`SECRET_MEMBERS`] of `body` (a JSON object or a form body) that can be
-/// recognised unambiguously in output text: see [`unique_in`].
+/// replaced unambiguously: see [`unique_in`].
 pub(crate) fn secrets_in(body: &[u8]) -> Vec<String> {
     let mut found = Vec::new();
     if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body) {
@@ -27,18 +65,23 @@ pub(crate) fn secrets_in(body: &[u8]) -> Vec<String> {
         }
     }
     found.retain(|s| unique_in(body, s));
+    found.sort();
+    found.dedup();
     found
 }
 
-/// `secret` can only have come from its own member of `input`: at least 12 ASCII alphanumerics,
-/// occurring exactly once in the raw input, and the input holds no escape (`\`, `%`) that could
-/// produce it a second time in some other decoded member (an attacker-controlled
-/// `error_description` may legitimately be echoed).
+/// `secret` is a non-empty run of ASCII alphanumerics occurring exactly once in the raw input,
+/// which holds no escape (`\`, `%`): so that one occurrence is the member's value, and
+/// replacing it changes nothing but that value.
 pub(crate) fn unique_in(input: &[u8], secret: &str) -> bool {
-    secret.len() >= 12
+    !secret.is_empty()
         && secret.bytes().all(|b| b.is_ascii_alphanumeric())
         && !input.iter().any(|&b| b == b'\\' || b == b'%')
         && count(input, secret.as_bytes()) == 1
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 fn count(haystack: &[u8], needle: &[u8]) -> usize {

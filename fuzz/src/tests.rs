@@ -96,3 +96,27 @@ fn every_target_has_a_binary_and_a_bin_section() {
         "a fuzz target without a TARGETS entry"
     );
 }
+
+/// Found by the `redirect` target: a `code` equal to part of an error name
+/// (`code=issingIssuer&i` → `MissingIssuer`) is not a leak. Secrets are now replaced by a
+/// marker before parsing, so the check cannot confuse them with the output's own words.
+#[test]
+fn secret_equal_to_an_error_name_is_no_false_alarm() {
+    super::redirect(b"code=issingIssuer&i");
+    super::token_response(br#"{"error":"invalid_grant","access_token":"InvalidGrant"}"#);
+}
+
+#[test]
+fn marking_replaces_exactly_the_secret() {
+    let (marked, needles) =
+        crate::secrets::mark_secrets(br#"{"access_token":"abc","token_type":"Bearer"}"#);
+    assert_eq!(
+        String::from_utf8(marked).unwrap(),
+        r#"{"access_token":"Zq7sEcReTq90","token_type":"Bearer"}"#
+    );
+    assert_eq!(needles, ["Zq7sEcReTq9"]);
+    // Not unique (`a` occurs in the member name too): left alone, nothing to look for.
+    let (marked, needles) = crate::secrets::mark_secrets(br#"{"access_token":"a"}"#);
+    assert_eq!(marked, br#"{"access_token":"a"}"#);
+    assert!(needles.is_empty());
+}
