@@ -344,7 +344,7 @@ pub fn as_metadata(data: &[u8]) {
 /// see [`mark_secrets`]) never appears in the `Debug` of the result or the `Debug`/`Display` of
 /// the error.
 pub fn registration_response(data: &[u8]) {
-    let (marked, secrets) = mark_secrets(data);
+    let (marked, secrets) = mark_secrets(data, false);
     let data = marked.as_slice();
     let requests = [
         ClientMetadata::new("Fuzz").with_redirect_uri(REDIRECT),
@@ -390,20 +390,26 @@ pub fn registration_response(data: &[u8]) {
 /// `Debug`/`Display` of a [`TokenResponseError`]; `expires_at` is never before `now`; a refresh
 /// response without a refresh token keeps the previous one.
 pub fn token_response(data: &[u8]) {
-    let (marked, secrets) = mark_secrets(data);
-    let data = marked.as_slice();
     let requested = Scopes::parse("mcp:read mcp:write");
+    let json = mark_secrets(data, false);
+    let form = mark_secrets(data, true);
     for status in [200, 400, 401] {
         for ct in [
             Some("application/json"),
             Some("application/x-www-form-urlencoded"),
             None,
         ] {
+            // The parser reads the body as a form only with the form content type.
+            let (data, secrets) = if ct == Some("application/x-www-form-urlencoded") {
+                (&form.0, &form.1)
+            } else {
+                (&json.0, &json.1)
+            };
             for now in [T0, Timestamp::from_unix_millis(u64::MAX)] {
                 let r = response(status, ct, data);
                 match token::parse_token_response(&r, now, &requested) {
                     Ok(set) => {
-                        assert_debug_clean("TokenSet", &set, &secrets);
+                        assert_debug_clean("TokenSet", &set, secrets);
                         assert!(!set.access_token().secret().is_empty());
                         if let Some(at) = set.expires_at() {
                             assert!(at >= now, "expires_at {at:?} before now {now:?}");
@@ -412,10 +418,10 @@ pub fn token_response(data: &[u8]) {
                         let next = token::parse_refresh_response(&r, now, &set, None)
                             .expect("the same response parses again");
                         assert_eq!(next.refresh_token(), set.refresh_token());
-                        assert_debug_clean("TokenSet", &next, &secrets);
+                        assert_debug_clean("TokenSet", &next, secrets);
                     }
                     Err(e) => {
-                        assert_error_clean("TokenResponseError", &e, &secrets);
+                        assert_error_clean("TokenResponseError", &e, secrets);
                         if let TokenResponseError::Server(s) = &e {
                             let _ = (s.status(), s.code().as_str(), s.description(), s.uri());
                         }
@@ -522,7 +528,7 @@ pub fn cimd_url(data: &[u8]) {
 ///
 /// Asserts: no `client_secret` in the input appears in an error or result.
 pub fn cimd_document(data: &[u8]) {
-    let (marked, secrets) = mark_secrets(data);
+    let (marked, secrets) = mark_secrets(data, false);
     let data = marked.as_slice();
     let mut ids = vec![ClientIdUrl::parse(CIMD_URL).expect("a valid client ID URL")];
     if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(data)

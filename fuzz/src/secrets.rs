@@ -28,8 +28,13 @@ pub(crate) fn has_marker(input: &[u8]) -> bool {
 /// Replacing the secret values, rather than searching output for the values the input happened
 /// to hold, keeps the check free of false alarms: libFuzzer quickly learns to write secrets
 /// equal to words of the output (an error variant name, say).
-pub(crate) fn mark_secrets(input: &[u8]) -> (Vec<u8>, Vec<String>) {
-    mark(input, &secrets_in(input))
+///
+/// `form`: read the input as a form body (as the token parser does for
+/// `application/x-www-form-urlencoded`) instead of a JSON object. The secrets must be found the
+/// way the parser reads the body: a JSON `error_description` may hold text that reads as a form
+/// `refresh_token=…` member, and echoing a description is allowed.
+pub(crate) fn mark_secrets(input: &[u8], form: bool) -> (Vec<u8>, Vec<String>) {
+    mark(input, &secrets_in(input, form))
 }
 
 /// [`mark_secrets`] for secrets found by the caller. Each must satisfy [`unique_in`].
@@ -48,20 +53,23 @@ pub(crate) fn mark(input: &[u8], secrets: &[String]) -> (Vec<u8>, Vec<String>) {
     (out, vec![MARKER.to_owned()])
 }
 
-/// The values of the [`SECRET_MEMBERS`] of `body` (a JSON object or a form body) that can be
-/// replaced unambiguously: see [`unique_in`].
-pub(crate) fn secrets_in(body: &[u8]) -> Vec<String> {
+/// The values of the [`SECRET_MEMBERS`] of `body` (a JSON object, or with `form` a form body)
+/// that can be replaced unambiguously: see [`unique_in`].
+pub(crate) fn secrets_in(body: &[u8], form: bool) -> Vec<String> {
     let mut found = Vec::new();
-    if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body) {
+    if form {
+        for (name, value) in url::form_urlencoded::parse(body) {
+            if SECRET_MEMBERS.contains(&name.as_ref()) {
+                found.push(value.into_owned());
+            }
+        }
+    } else if let Ok(serde_json::Value::Object(map)) =
+        serde_json::from_slice::<serde_json::Value>(body)
+    {
         for name in SECRET_MEMBERS {
             if let Some(serde_json::Value::String(s)) = map.get(*name) {
                 found.push(s.clone());
             }
-        }
-    }
-    for (name, value) in url::form_urlencoded::parse(body) {
-        if SECRET_MEMBERS.contains(&name.as_ref()) {
-            found.push(value.into_owned());
         }
     }
     found.retain(|s| unique_in(body, s));

@@ -109,14 +109,28 @@ fn secret_equal_to_an_error_name_is_no_false_alarm() {
 #[test]
 fn marking_replaces_exactly_the_secret() {
     let (marked, needles) =
-        crate::secrets::mark_secrets(br#"{"access_token":"abc","token_type":"Bearer"}"#);
+        crate::secrets::mark_secrets(br#"{"access_token":"abc","token_type":"Bearer"}"#, false);
     assert_eq!(
         String::from_utf8(marked).unwrap(),
         r#"{"access_token":"Zq7sEcReTq90","token_type":"Bearer"}"#
     );
     assert_eq!(needles, ["Zq7sEcReTq9"]);
     // Not unique (`a` occurs in the member name too): left alone, nothing to look for.
-    let (marked, needles) = crate::secrets::mark_secrets(br#"{"access_token":"a"}"#);
+    let (marked, needles) = crate::secrets::mark_secrets(br#"{"access_token":"a"}"#, false);
     assert_eq!(marked, br#"{"access_token":"a"}"#);
     assert!(needles.is_empty());
+}
+
+/// Found by the `token_response` target: a JSON `error_description` holding
+/// `…&refresh_token=abc&…` is echoed (allowed: it is attacker text); it is no refresh token
+/// unless the body is read as a form.
+#[test]
+fn form_text_inside_a_json_description_is_no_secret() {
+    let body = br#"{"error":"redirect_uri_mismatch","error_description":"URL x&refresh_token=abc&scope="}"#;
+    super::token_response(body);
+    let (_, needles) = crate::secrets::mark_secrets(body, false);
+    assert!(needles.is_empty());
+    let (marked, needles) = crate::secrets::mark_secrets(b"refresh_token=abc&error=x", true);
+    assert_eq!(marked, b"refresh_token=Zq7sEcReTq90&error=x");
+    assert_eq!(needles, ["Zq7sEcReTq9"]);
 }

@@ -332,7 +332,9 @@ fn document(seconds: u64, table: &str) -> String {
          another for {seconds} s each on a shared 2-core machine.\n\n\
          {table}\n\
          Executions are libFuzzer's `stat::number_of_executed_units`; coverage is the `cov:` of\n\
-         its final `DONE` line.\n\n\
+         its final `DONE` line. libFuzzer keeps what it finds in `fuzz/corpus/<target>/`\n\
+         (gitignored), so a run starts from the seeds plus whatever earlier runs on the same\n\
+         machine added.\n\n\
          [cargo-fuzz]: https://github.com/rust-fuzz/cargo-fuzz\n",
         date = today(),
     )
