@@ -6,11 +6,18 @@ use std::process::Command;
 /// The target without std used to prove the core and its dependencies are `no_std`.
 pub(crate) const NO_STD_TARGET: &str = "thumbv7em-none-eabihf";
 
+/// The cargo-fuzz crate, outside the workspace.
+const FUZZ_MANIFEST: &str = "fuzz/Cargo.toml";
+
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if let Some(a) = args.first() {
         return Err(format!("`ci` takes no arguments (got `{a}`)"));
     }
     step("format", cargo().args(["fmt", "--all", "--check"]))?;
+    step(
+        "format (fuzz)",
+        cargo().args(["fmt", "--manifest-path", FUZZ_MANIFEST, "--check"]),
+    )?;
     step(
         "clippy",
         cargo().args([
@@ -76,6 +83,32 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         cargo()
             .args(["doc", "--workspace", "--no-deps", "--all-features"])
             .env("RUSTDOCFLAGS", "-D warnings"),
+    )?;
+    // The fuzz crate is outside the workspace (cargo-fuzz builds it with nightly). Its harnesses
+    // are a plain library; without the default `libfuzzer` feature it builds on stable without
+    // compiling libFuzzer, and its tests replay the seed corpus through every harness. The
+    // fuzz target binaries are one-line shims and are left to `cargo xtask fuzz`.
+    step(
+        "clippy (fuzz harnesses)",
+        cargo().args([
+            "clippy",
+            "--manifest-path",
+            FUZZ_MANIFEST,
+            "--no-default-features",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    step(
+        "fuzz harnesses over the seed corpus",
+        cargo().args([
+            "test",
+            "--manifest-path",
+            FUZZ_MANIFEST,
+            "--no-default-features",
+        ]),
     )?;
     // The MCP conformance suite (npm registry for `npm ci`, loopback for the rest).
     let start = std::time::Instant::now();

@@ -8,6 +8,8 @@
 //! - `conformance`: the official MCP conformance suite's client auth scenarios against
 //!   `mcp-oauth-conformance` (see [`conformance`]).
 //! - `interop`: the adapters against a real authorization server (oidc-provider on loopback).
+//! - `fuzz`: run every cargo-fuzz target (nightly) for N seconds and record the executions in
+//!   `docs/fuzzing.md`. Not part of `ci` (too slow); `ci` only builds and replays the harnesses.
 //!
 //! The pattern is matklad's cargo-xtask: plain Rust, no shell scripts, nothing to install but
 //! cargo and rustup.
@@ -19,6 +21,7 @@ use std::time::Instant;
 mod bench;
 mod ci;
 mod conformance;
+mod fuzz;
 mod interop;
 mod size;
 
@@ -27,13 +30,16 @@ usage: cargo xtask <command>
 
 commands:
   ci           run every check CI runs: fmt, clippy, tests (snapshots locked), benches in test
-               mode, the no_std build and size probes, docs, conformance, interop
+               mode, the no_std build and size probes, docs, fuzz harness replay, conformance,
+               interop
   bench        run the benchmarks (a few minutes) and write the table to docs/benchmarks.md
   size         build the no_std size probes for thumbv7em-none-eabihf and report .text/.rodata
   conformance  run the MCP conformance suite's client auth scenarios (npm ci, loopback only);
                writes docs/conformance.md (not with `--no-doc`);
                `--only <text>` runs matching scenarios only
   interop      npm ci in interop/oidc, then the adapters against oidc-provider on 127.0.0.1
+  fuzz         [--seconds N] [TARGET...] run each cargo-fuzz target for N seconds (default 60)
+               with nightly; fails on a crash; a run of all targets writes docs/fuzzing.md
 ";
 
 fn main() -> ExitCode {
@@ -44,6 +50,7 @@ fn main() -> ExitCode {
         Some("size") => size::run(&args[1..]),
         Some("conformance") => conformance::run(&args[1..]),
         Some("interop") => interop::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -1,0 +1,4 @@
+//! Fuzz target `challenge`: a shim over [`mcp_oauth_fuzz::challenge`].
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| mcp_oauth_fuzz::challenge(data));
