@@ -478,13 +478,44 @@ pub(crate) fn redirect_uri_shape(uri: &str) -> Result<(bool, &str), RedirectUriE
     if parts.has_userinfo {
         return Err(RedirectUriError::UserInfo);
     }
-    if parts.host.is_empty() || !parts.port_ok {
+    if parts.host.is_empty() || !parts.port_ok || !host_syntax_ok(parts.host) {
         return Err(RedirectUriError::InvalidHost);
     }
     if parts.fragment.is_some() {
         return Err(RedirectUriError::Fragment);
     }
     Ok((is_http, parts.host))
+}
+
+/// Whether `host` is syntactically a host: a bracketed IPv6 literal made of hex digits, `:` and
+/// `.`, or a name free of the WHATWG URL standard's forbidden host code points (`<`, `>`, `^`,
+/// `|`, `[`, `]`, …), so this check refuses what the `url` parser refuses.
+fn host_syntax_ok(host: &str) -> bool {
+    match host.strip_prefix('[') {
+        Some(rest) => rest.strip_suffix(']').is_some_and(|inner| {
+            !inner.is_empty()
+                && inner
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        }),
+        None => host.bytes().all(|b| {
+            b.is_ascii_graphic()
+                && !matches!(
+                    b,
+                    b'#' | b'/'
+                        | b':'
+                        | b'<'
+                        | b'>'
+                        | b'?'
+                        | b'@'
+                        | b'['
+                        | b'\\'
+                        | b']'
+                        | b'^'
+                        | b'|'
+                )
+        }),
+    }
 }
 
 /// `Some(true)` for `http`, `Some(false)` for `https` (any case), `None` otherwise.
@@ -1233,6 +1264,10 @@ mod tests {
             ("https:///cb", RedirectUriError::InvalidHost),
             ("http://127.0.0.1:99999/cb", RedirectUriError::InvalidHost),
             ("http://127.0.0.1:x/cb", RedirectUriError::InvalidHost),
+            ("https://a<b/cb", RedirectUriError::InvalidHost),
+            ("https://a|b.example/cb", RedirectUriError::InvalidHost),
+            ("https://[::1/cb", RedirectUriError::InvalidHost),
+            ("https://[]/cb", RedirectUriError::InvalidHost),
             ("/cb", RedirectUriError::Invalid),
             ("http://127.0.0.1/c b", RedirectUriError::Invalid),
             ("", RedirectUriError::Invalid),
