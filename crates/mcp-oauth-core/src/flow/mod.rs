@@ -159,10 +159,12 @@ use alloc::vec::Vec;
 
 mod authorization;
 mod config;
+mod device;
 mod discovery;
 mod error;
 mod event;
 mod identity;
+mod logout;
 mod persist;
 mod report;
 mod rng;
@@ -175,6 +177,7 @@ pub use config::{
 };
 pub use error::{ConfigError, FlowError, FlowErrorKind, RestoreError};
 pub use event::{Event, FlowStatus, RequestId, RequestPurpose, TransportError};
+pub use logout::{LogoutOutcome, RevocationFailure};
 pub use persist::{PERSISTED_STATE_VERSION, PersistedState};
 pub use report::{DiscoveryReport, Note, Outcome, ReportEntry, Verdict};
 
@@ -400,6 +403,8 @@ impl AuthFlow {
             State::Discovering(d) => self.discovery_response(now, d, entry, &response),
             State::Registering(goal) => self.registration_response(now, goal, entry, &response),
             State::RequestingToken(step) => self.token_response(now, step, entry, &response),
+            State::Device(step) => self.device_response(now, step, entry, &response),
+            State::Revoking(r) => self.revocation_response(now, r, entry, &response),
             other => self.state = other,
         }
     }
@@ -414,6 +419,9 @@ impl AuthFlow {
         };
         self.report
             .set_outcome(inflight.entry, Outcome::Transport(error));
+        if self.revocation_failed(now, RevocationFailure::Transport(error)) {
+            return;
+        }
         let kind = FlowErrorKind::Transport {
             purpose: inflight.purpose,
             error,
@@ -435,7 +443,8 @@ impl AuthFlow {
             .map_err(|kind| self.error(kind))
     }
 
-    /// Deadlines: request timeouts, the authorization timeout, and proactive renewal.
+    /// Deadlines: request timeouts, the authorization timeout, device-grant polls and expiry,
+    /// and proactive renewal.
     pub fn handle_timeout(&mut self, now: Timestamp) {
         if let Some(f) = &self.in_flight
             && now >= f.deadline
@@ -443,6 +452,9 @@ impl AuthFlow {
             let (entry, purpose) = (f.entry, f.purpose);
             self.in_flight = None;
             self.report.set_outcome(entry, Outcome::TimedOut);
+            if self.revocation_failed(now, RevocationFailure::Timeout) {
+                return;
+            }
             let kind = FlowErrorKind::Timeout { purpose };
             self.report
                 .set_verdict(entry, Verdict::Rejected(kind.clone()));
@@ -452,6 +464,9 @@ impl AuthFlow {
             && now >= p.deadline
         {
             return self.fail(FlowErrorKind::AuthorizationExpired);
+        }
+        if matches!(self.state, State::Device(_)) {
+            return self.device_timeout(now);
         }
         if matches!(self.state, State::Authorized) && self.renewal_at().is_some_and(|at| now >= at)
         {
@@ -490,7 +505,8 @@ impl AuthFlow {
     }
 
     /// When [`AuthFlow::handle_timeout`] must be called next: the earliest of the request
-    /// deadline, the authorization deadline and the renewal time.
+    /// deadline, the authorization deadline, the next device-grant poll (or the device code's
+    /// expiry) and the renewal time.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Timestamp> {
         let request = self.in_flight.as_ref().map(|f| f.deadline);
@@ -502,7 +518,7 @@ impl AuthFlow {
             State::Authorized => self.renewal_at(),
             _ => None,
         };
-        [request, authorization, renewal]
+        [request, authorization, renewal, self.device_deadline()]
             .into_iter()
             .flatten()
             .min()
