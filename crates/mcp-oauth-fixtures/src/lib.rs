@@ -41,6 +41,7 @@
 
 mod authz;
 mod config;
+mod device;
 mod mcp;
 mod misbehave;
 mod records;
