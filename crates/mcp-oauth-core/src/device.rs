@@ -73,8 +73,8 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::time::Duration;
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
 use crate::http::{HttpRequest, HttpResponse};
@@ -221,7 +221,8 @@ impl DeviceAuthorizationRequest {
         policy: UrlPolicy,
     ) -> Result<HttpRequest, DeviceRequestError> {
         check_common(endpoint, self.resource.as_deref(), auth, policy)?;
-        let scope = (!self.scope.is_empty()).then(|| alloc::string::ToString::to_string(&self.scope));
+        let scope =
+            (!self.scope.is_empty()).then(|| alloc::string::ToString::to_string(&self.scope));
         let mut params: Vec<(&str, &str)> = Vec::with_capacity(5);
         if let Some(s) = &scope {
             params.push(("scope", s));
@@ -430,8 +431,7 @@ impl<'de> Deserialize<'de> for Members {
                     match MEMBERS.iter().position(|k| *k == key) {
                         Some(i) => {
                             let value = map.next_value::<Value>()?;
-                            if let (Some(slot), Some(name)) = (m.slots.get_mut(i), MEMBERS.get(i))
-                            {
+                            if let (Some(slot), Some(name)) = (m.slots.get_mut(i), MEMBERS.get(i)) {
                                 if slot.is_some() {
                                     m.duplicate.get_or_insert(name);
                                 }
@@ -731,12 +731,18 @@ mod tests {
             parse(&negative).unwrap_err(),
             DeviceAuthorizationError::InvalidMember("expires_in")
         );
-        assert_eq!(parse("[]").unwrap_err(), DeviceAuthorizationError::InvalidJson);
+        assert_eq!(
+            parse("[]").unwrap_err(),
+            DeviceAuthorizationError::InvalidJson
+        );
     }
 
     #[test]
     fn error_answers_are_typed() {
-        let r = json(400, r#"{"error":"invalid_client","error_description":"dc"}"#);
+        let r = json(
+            400,
+            r#"{"error":"invalid_client","error_description":"dc"}"#,
+        );
         assert_eq!(
             parse_device_authorization_response(&r, NOW, UrlPolicy::https_only()).unwrap_err(),
             DeviceAuthorizationError::Server {
@@ -763,7 +769,11 @@ mod tests {
         };
         let req = DeviceAuthorizationRequest::new("https://mcp.example.com/mcp")
             .scopes(&Scopes::parse("example_scope"))
-            .build("https://as.example/device_authorization", &auth, UrlPolicy::https_only())
+            .build(
+                "https://as.example/device_authorization",
+                &auth,
+                UrlPolicy::https_only(),
+            )
             .unwrap();
         assert_eq!(
             core::str::from_utf8(&req.body).unwrap(),
@@ -781,13 +791,19 @@ mod tests {
         );
         assert!(!alloc::format!("{poll:?}{code:?}").contains("GmRhmhcx"));
         assert!(matches!(
-            DeviceTokenRequest::new(&code, "not a uri")
-                .build("https://as.example/token", &auth, UrlPolicy::https_only()),
+            DeviceTokenRequest::new(&code, "not a uri").build(
+                "https://as.example/token",
+                &auth,
+                UrlPolicy::https_only()
+            ),
             Err(DeviceRequestError::InvalidResource)
         ));
         assert!(matches!(
-            DeviceTokenRequest::new(&DeviceCode::new(String::new()), "https://r.example")
-                .build("https://as.example/token", &auth, UrlPolicy::https_only()),
+            DeviceTokenRequest::new(&DeviceCode::new(String::new()), "https://r.example").build(
+                "https://as.example/token",
+                &auth,
+                UrlPolicy::https_only()
+            ),
             Err(DeviceRequestError::EmptyParameter("device_code"))
         ));
         assert!(matches!(
@@ -811,14 +827,20 @@ mod tests {
             )
             .unwrap_err()
         };
-        assert_eq!(e("authorization_pending"), DevicePollError::AuthorizationPending);
+        assert_eq!(
+            e("authorization_pending"),
+            DevicePollError::AuthorizationPending
+        );
         assert_eq!(e("slow_down"), DevicePollError::SlowDown);
         assert_eq!(e("access_denied"), DevicePollError::AccessDenied);
         assert_eq!(e("expired_token"), DevicePollError::ExpiredToken);
         assert!(e("slow_down").keeps_polling());
         assert!(!e("expired_token").keeps_polling());
         assert!(matches!(e("invalid_grant"), DevicePollError::Token(_)));
-        let ok = json(200, r#"{"access_token":"at","token_type":"Bearer","expires_in":60}"#);
+        let ok = json(
+            200,
+            r#"{"access_token":"at","token_type":"Bearer","expires_in":60}"#,
+        );
         assert_eq!(
             parse_device_token_response(&ok, NOW, &s)
                 .unwrap()

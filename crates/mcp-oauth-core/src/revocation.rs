@@ -215,11 +215,8 @@ pub fn parse_revocation_response(response: &HttpResponse) -> Result<(), Revocati
         status => {
             // The §5.2 error body has the token endpoint's format; reuse its parser (which never
             // keeps the body), on a status that is never 200 here.
-            let parsed = parse_token_response(
-                response,
-                Timestamp::from_unix_millis(0),
-                &Scopes::default(),
-            );
+            let parsed =
+                parse_token_response(response, Timestamp::from_unix_millis(0), &Scopes::default());
             match parsed {
                 Err(TokenResponseError::Server(e)) => match e.code() {
                     TokenErrorCode::Unknown(c) if c == "unsupported_token_type" => {
@@ -319,7 +316,11 @@ mod tests {
         };
         assert_eq!(
             RevocationRequest::new("t", TokenTypeHint::AccessToken)
-                .build("https://as.example/revoke", &empty_id, UrlPolicy::https_only())
+                .build(
+                    "https://as.example/revoke",
+                    &empty_id,
+                    UrlPolicy::https_only()
+                )
                 .unwrap_err(),
             RevocationRequestError::EmptyClientId
         );

@@ -121,7 +121,10 @@ fn pending_three_times_then_tokens_every_five_seconds() {
         .find(|e| e.starts_with("DeviceAuthorization"))
         .expect("device prompt");
     assert!(prompt.contains("WDJB-MJHT") && prompt.contains("https://auth.example.com/activate"));
-    assert!(!prompt.contains("dev-code-1"), "the device code is a secret");
+    assert!(
+        !prompt.contains("dev-code-1"),
+        "the device code is a secret"
+    );
     // The device authorization request: client_id, scope and resource; polls carry the code,
     // the resource and the client id.
     let dev = w.requests.iter().find(|r| r.url == DEVICE).unwrap();
@@ -154,7 +157,11 @@ fn slow_down_adds_five_seconds_for_good() {
     let mut w = device_world(
         device_config(),
         device_answer(600, Some(3)),
-        &["authorization_pending", "slow_down", "authorization_pending"],
+        &[
+            "authorization_pending",
+            "slow_down",
+            "authorization_pending",
+        ],
     );
     w.challenge(challenge(401, None)).unwrap();
     // Polls at 3, 6 (slow_down → 8 s), 14, 22.
@@ -172,7 +179,9 @@ fn no_poll_before_the_interval() {
         &["authorization_pending"],
     );
     w.manual_browser = true; // the harness does not jump the clock while the user is asked
-    w.flow.handle_challenge(w.now, &challenge(401, None)).unwrap();
+    w.flow
+        .handle_challenge(w.now, &challenge(401, None))
+        .unwrap();
     w.drive();
     assert!(w.events.last().unwrap().starts_with("DeviceAuthorization"));
     assert_eq!(polls(&w), 0);
@@ -207,7 +216,11 @@ fn expired_token_ends_the_attempt() {
 // covers: RFC 8628 §3.5 (access_denied)
 #[test]
 fn access_denied_ends_the_attempt() {
-    let mut w = device_world(device_config(), device_answer(600, None), &["access_denied"]);
+    let mut w = device_world(
+        device_config(),
+        device_answer(600, None),
+        &["access_denied"],
+    );
     let err = w.challenge(challenge(401, None)).unwrap_err();
     assert_eq!(
         err,
@@ -251,7 +264,10 @@ fn without_a_device_endpoint_required_is_a_typed_error() {
     let mut w = standard(config, 3600, true);
     w.trap("GET", "https://auth.example.com/authorize", "no-browser");
     let err = w.challenge(challenge(401, None)).unwrap_err();
-    assert_eq!(err, FlowErrorKind::DeviceAuthorizationUnsupported.to_string());
+    assert_eq!(
+        err,
+        FlowErrorKind::DeviceAuthorizationUnsupported.to_string()
+    );
     assert!(w.checks.failures().is_empty());
 }
 
@@ -309,7 +325,10 @@ fn logout(w: &mut World) -> Vec<Event> {
     w.flow.logout(w.now);
     let mut events = Vec::new();
     loop {
-        assert!(w.flow.poll_request().is_none(), "no revocation request expected");
+        assert!(
+            w.flow.poll_request().is_none(),
+            "no revocation request expected"
+        );
         match w.flow.poll_event() {
             Some(e) => events.push(e),
             None => break,
@@ -392,7 +411,10 @@ fn logout_reports_what_the_server_did_not_confirm() {
         ]
     );
     assert!(last.contains(&expected), "{last}");
-    assert!(w.flow.access_token(w.now).is_none(), "cleared locally anyway");
+    assert!(
+        w.flow.access_token(w.now).is_none(),
+        "cleared locally anyway"
+    );
     // Typed access: a second logout holds nothing and revokes nothing.
     let events = logout(&mut w);
     match events.as_slice() {
@@ -447,7 +469,9 @@ fn logout_abandons_a_running_device_grant() {
         &["authorization_pending"; 100],
     );
     w.manual_browser = true;
-    w.flow.handle_challenge(w.now, &challenge(401, None)).unwrap();
+    w.flow
+        .handle_challenge(w.now, &challenge(401, None))
+        .unwrap();
     w.drive();
     assert_eq!(w.flow.status(), FlowStatus::AwaitingAuthorization);
     let events = logout(&mut w);
@@ -455,6 +479,7 @@ fn logout_abandons_a_running_device_grant() {
     assert_eq!(w.flow.status(), FlowStatus::Idle);
     assert_eq!(w.flow.poll_timeout(), None);
     // Nothing fires later either.
-    w.flow.handle_timeout(w.now.saturating_add(Duration::from_secs(3600)));
+    w.flow
+        .handle_timeout(w.now.saturating_add(Duration::from_secs(3600)));
     assert!(w.flow.poll_request().is_none());
 }

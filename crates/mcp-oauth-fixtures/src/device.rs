@@ -88,7 +88,12 @@ fn device_authorization(shared: &Shared, req: &Req) -> Result<serde_json::Value,
         return Err(Fail::new("invalid_scope", "unknown scope requested"));
     };
     let device_code = state.token();
-    let user_code = state.id("").chars().take(8).collect::<String>().to_uppercase();
+    let user_code = state
+        .id("")
+        .chars()
+        .take(8)
+        .collect::<String>()
+        .to_uppercase();
     state.devices.insert(
         device_code.clone(),
         DeviceRecord {
@@ -191,7 +196,10 @@ pub(crate) fn advertise(shared: &Shared, doc: &mut serde_json::Value) {
         }
     }
     if shared.cfg.revocation {
-        obj.insert("revocation_endpoint".into(), json!(format!("{issuer}/revoke")));
+        obj.insert(
+            "revocation_endpoint".into(),
+            json!(format!("{issuer}/revoke")),
+        );
     }
 }
 

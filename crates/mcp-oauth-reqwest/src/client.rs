@@ -13,8 +13,8 @@ use mcp_oauth_batteries::{
 };
 use mcp_oauth_core::Timestamp;
 use mcp_oauth_core::flow::{
-    AuthFlow, ClientConfig, Event, FlowConfig, FlowError, FlowErrorKind, FlowStatus,
-    LogoutOutcome, PreRegisteredClient,
+    AuthFlow, ClientConfig, Event, FlowConfig, FlowError, FlowErrorKind, FlowStatus, LogoutOutcome,
+    PreRegisteredClient,
 };
 use mcp_oauth_core::http::{HeaderValue as CoreHeaderValue, HttpResponse};
 use mcp_oauth_core::urls::{UrlPolicy, is_loopback_url};
@@ -462,6 +462,8 @@ impl AuthorizedClient {
                 .instrument(tracing::info_span!("mcp_oauth.store", op = "remove"))
                 .await?;
             slot.last_seen = None;
+            // The live flow starts over too, like the deleted entry.
+            self.reset(&mut slot)?;
             let outcome = outcome.ok_or(Error::Stalled)?;
             tracing::info!(
                 revoked = outcome.revoked.len(),

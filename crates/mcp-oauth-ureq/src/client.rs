@@ -15,8 +15,8 @@ use mcp_oauth_batteries::trace::{
 use mcp_oauth_batteries::{AuthorizationPrompt, DevicePrompt, Interaction, InteractionError};
 use mcp_oauth_core::Timestamp;
 use mcp_oauth_core::flow::{
-    AuthFlow, ClientConfig, Event, FlowConfig, FlowError, FlowErrorKind, FlowStatus,
-    LogoutOutcome, PreRegisteredClient,
+    AuthFlow, ClientConfig, Event, FlowConfig, FlowError, FlowErrorKind, FlowStatus, LogoutOutcome,
+    PreRegisteredClient,
 };
 use mcp_oauth_core::http::{HeaderValue as CoreHeaderValue, HttpResponse};
 use mcp_oauth_core::urls::{UrlPolicy, is_loopback_url};
@@ -471,6 +471,8 @@ impl AuthorizedClient {
                 .map_err(Error::Store)?;
         }
         slot.last_seen = None;
+        // The live flow starts over too, like the deleted entry.
+        self.reset(&mut slot)?;
         let outcome = outcome.ok_or(Error::Stalled)?;
         tracing::info!(
             revoked = outcome.revoked.len(),

@@ -110,17 +110,19 @@ impl AuthFlow {
     ) {
         match step {
             DeviceStep::Requesting { scopes } => {
-                let device =
-                    match parse_device_authorization_response(response, now, self.config.url_policy)
-                    {
-                        Ok(d) => d,
-                        Err(e) => {
-                            let kind = FlowErrorKind::DeviceAuthorization(e);
-                            self.report
-                                .set_verdict(entry, Verdict::Rejected(kind.clone()));
-                            return self.fail(kind);
-                        }
-                    };
+                let device = match parse_device_authorization_response(
+                    response,
+                    now,
+                    self.config.url_policy,
+                ) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        let kind = FlowErrorKind::DeviceAuthorization(e);
+                        self.report
+                            .set_verdict(entry, Verdict::Rejected(kind.clone()));
+                        return self.fail(kind);
+                    }
+                };
                 self.report.set_verdict(entry, Verdict::Accepted);
                 let event = Event::DeviceAuthorization {
                     user_code: String::from(device.user_code()),
@@ -213,9 +215,7 @@ impl AuthFlow {
     /// The device grant's next deadline, when it is waiting (no poll in flight).
     pub(super) fn device_deadline(&self) -> Option<Timestamp> {
         match &self.state {
-            State::Device(DeviceStep::Polling(p)) if self.in_flight.is_none() => {
-                Some(p.deadline())
-            }
+            State::Device(DeviceStep::Polling(p)) if self.in_flight.is_none() => Some(p.deadline()),
             _ => None,
         }
     }

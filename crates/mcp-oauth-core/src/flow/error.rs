@@ -7,12 +7,12 @@ use core::fmt;
 use super::event::{RequestPurpose, TransportError};
 use super::report::DiscoveryReport;
 use crate::authorize::AuthorizeError;
+use crate::device::{DeviceAuthorizationError, DevicePollError, DeviceRequestError};
 use crate::metadata::{ResourceMetadataError, ServerMetadataError};
 use crate::redirect::RedirectError;
 use crate::registration::{
     ClientIdUrlError, MetadataError, RegistrationError, RegistrationRequestError,
 };
-use crate::device::{DeviceAuthorizationError, DevicePollError, DeviceRequestError};
 use crate::token::{ClientAuthError, TokenRequestError, TokenResponseError};
 use crate::urls::UrlError;
 

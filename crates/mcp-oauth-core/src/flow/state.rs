@@ -4,9 +4,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::authorization::PendingAuthorization;
+use super::device::DeviceStep;
 use super::discovery::Discovery;
 use super::event::{FlowStatus, RequestId, RequestPurpose};
-use super::device::DeviceStep;
 use super::logout::Revocation;
 use super::tokens::TokenStep;
 use crate::Scopes;
