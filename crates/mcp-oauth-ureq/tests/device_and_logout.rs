@@ -66,7 +66,7 @@ fn logout_revokes_the_tokens_and_deletes_the_store_entry() {
     let c = AuthorizedClient::builder(fx.mcp_url())
         .client_name(NAME)
         .store(store.clone())
-        .follow_redirects(RedirectFollower::new().unwrap())
+        .follow_redirects(RedirectFollower::new())
         .build()
         .unwrap();
     assert_eq!(c.post_json(&echo()).unwrap().status(), 200);
@@ -115,7 +115,7 @@ fn logout_without_a_revocation_endpoint_forgets_locally() {
     let c = AuthorizedClient::builder(fx.mcp_url())
         .client_name(NAME)
         .store(store.clone())
-        .follow_redirects(RedirectFollower::new().unwrap())
+        .follow_redirects(RedirectFollower::new())
         .build()
         .unwrap();
     assert_eq!(c.post_json(&echo()).unwrap().status(), 200);
