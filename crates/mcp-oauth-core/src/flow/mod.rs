@@ -19,6 +19,7 @@
 //! | [`AuthFlow::handle_redirect`] | the browser came back to the redirect URI |
 //! | [`AuthFlow::handle_timeout`] | the time from [`AuthFlow::poll_timeout`] was reached |
 //! | [`AuthFlow::handle_resource_success`] | an MCP request carrying the token succeeded |
+//! | [`AuthFlow::logout`] | forget the tokens and revoke them (RFC 7009) |
 //!
 //! **The drain rule**: after every `handle_*` call (and after [`AuthFlow::new`] /
 //! [`AuthFlow::restore`]), call [`AuthFlow::poll_request`] and [`AuthFlow::poll_event`] until
@@ -71,6 +72,18 @@
 //!   a second: `poll_timeout` always moves forward after a renewal. `invalid_grant` drops
 //!   the tokens and starts a full authorization (F-6); a refresh without a new refresh token keeps
 //!   the old one (F-3).
+//! - **Device grant** (opt-in, [`FlowConfig::device_authorization`], RFC 8628): instead of the
+//!   authorization URL, a server advertising `device_authorization_endpoint` gets a device
+//!   authorization request; [`Event::DeviceAuthorization`] carries the user code and
+//!   verification URI, and the machine polls the token endpoint on its own timer
+//!   ([`AuthFlow::poll_timeout`]): every `interval` (5 s by default), 5 s more after each
+//!   `slow_down`, never after the code's expiry. `access_denied` and `expired_token` are
+//!   [`FlowErrorKind::DevicePoll`]; a server without the endpoint gets the redirect flow unless
+//!   [`FlowConfig::require_device_authorization`] (then
+//!   [`FlowErrorKind::DeviceAuthorizationUnsupported`]).
+//! - **Logout** ([`AuthFlow::logout`]): the tokens are dropped at once (`StateChanged`), then
+//!   the refresh token and the access token are revoked at the issuer's `revocation_endpoint`
+//!   (refresh first, RFC 7009 §2.1); [`Event::LoggedOut`] says what the server confirmed.
 //! - **Randomness**: every PKCE verifier and `state` is `HMAC-SHA256(seed, label ‖ counter)`, a
 //!   deterministic CSPRNG keyed by the caller's 32-byte seed: the same seed gives the same
 //!   transcript. Give each flow (and each [`AuthFlow::restore`]) a fresh seed from the OS CSPRNG.
