@@ -57,17 +57,18 @@ fn near_valid() -> impl Strategy<Value = Vec<u8>> {
         Just("null".to_string()),
         Just("true".to_string()),
         any::<i64>().prop_map(|n| n.to_string()),
-        any::<f64>().prop_map(|f| if f.is_finite() { f.to_string() } else { "1.5".into() }),
+        any::<f64>().prop_map(|f| if f.is_finite() {
+            f.to_string()
+        } else {
+            "1.5".into()
+        }),
         "[ -~]{0,20}".prop_map(|s| serde_json::to_string(&s).unwrap()),
         Just("\"https://as.example/device\"".to_string()),
         Just("[]".to_string()),
         Just("{}".to_string()),
     ];
     prop::collection::vec((key, value), 0..9).prop_map(|pairs| {
-        let members: Vec<String> = pairs
-            .iter()
-            .map(|(k, v)| format!("\"{k}\":{v}"))
-            .collect();
+        let members: Vec<String> = pairs.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
         format!("{{{}}}", members.join(",")).into_bytes()
     })
 }

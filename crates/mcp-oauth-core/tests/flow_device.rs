@@ -229,6 +229,36 @@ fn access_denied_ends_the_attempt() {
     assert_eq!(polls(&w), 1);
 }
 
+// covers: RFC 8628 §3.5 (a timed-out poll reduces the polling frequency before retrying)
+#[test]
+fn a_timed_out_poll_backs_off_and_polling_goes_on() {
+    let mut w = device_world(device_config(), device_answer(600, None), &[]);
+    let mut n = 0;
+    w.route(
+        "POST",
+        TOKEN,
+        Box::new(move |_req: &Req| {
+            n += 1;
+            match n {
+                // The driver's own timeout: interval 5 s → 10 s.
+                1 => Reply::Transport(mcp_oauth_core::flow::TransportError::Timeout),
+                // No answer: the request deadline (30 s) fires, interval 10 s → 20 s.
+                2 => Reply::Silence,
+                _ => json(
+                    200,
+                    serde_json::json!({"access_token": "at-dev", "token_type": "Bearer",
+                        "expires_in": 3600}),
+                ),
+            }
+        }),
+    );
+    w.challenge(challenge(401, None)).unwrap();
+    assert_eq!(w.flow.status(), FlowStatus::Authorized);
+    assert_eq!(polls(&w), 3);
+    // Polls at 5, 15 (+10), then the deadline at 45 and a poll at 65 (+20).
+    assert_eq!(w.now, at(65));
+}
+
 // covers: RFC 8628 §3.2 expires_in: the machine stops polling at expiry
 #[test]
 fn device_code_runs_out_on_the_machines_timer() {

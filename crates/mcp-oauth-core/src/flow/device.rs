@@ -19,6 +19,9 @@ use crate::http::{HttpRequest, HttpResponse};
 use crate::metadata::server::Endpoint;
 use crate::{Scopes, Timestamp};
 
+/// The longest interval a timed-out poll backs off to.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
 /// Where the device grant is.
 pub(super) enum DeviceStep {
     /// The device authorization request is in flight; it asked for this scope.
@@ -210,6 +213,18 @@ impl AuthFlow {
         request
             .build(endpoint, &auth, self.config.url_policy)
             .map_err(FlowErrorKind::DeviceRequest)
+    }
+
+    /// A poll timed out (the driver's timeout or the request deadline): RFC 8628 §3.5 wants the
+    /// polling frequency reduced before retrying, so the interval doubles and polling goes on.
+    /// Returns `false` when no device poll was running.
+    pub(super) fn device_poll_timed_out(&mut self, now: Timestamp) -> bool {
+        let State::Device(DeviceStep::Polling(p)) = &mut self.state else {
+            return false;
+        };
+        p.interval = p.interval.saturating_mul(2).min(MAX_BACKOFF);
+        p.next_poll = now.saturating_add(p.interval);
+        true
     }
 
     /// The device grant's next deadline, when it is waiting (no poll in flight).

@@ -165,14 +165,11 @@ impl AuthFlow {
     /// Send the next revocation request, or finish.
     fn next_revocation(&mut self, now: Timestamp, mut r: Revocation) {
         while let Some((hint, token)) = r.queue.pop_front() {
-            let auth = match self.client_auth() {
-                Ok(a) => a,
-                Err(_) => {
-                    r.outcome
-                        .not_revoked
-                        .push((hint, RevocationFailure::NoClientIdentity));
-                    continue;
-                }
+            let Ok(auth) = self.client_auth() else {
+                r.outcome
+                    .not_revoked
+                    .push((hint, RevocationFailure::NoClientIdentity));
+                continue;
             };
             match RevocationRequest::new(token.as_str(), hint).build(
                 &r.endpoint,

@@ -435,6 +435,9 @@ impl AuthFlow {
         if self.revocation_failed(now, RevocationFailure::Transport(error)) {
             return;
         }
+        if error == TransportError::Timeout && self.device_poll_timed_out(now) {
+            return;
+        }
         let kind = FlowErrorKind::Transport {
             purpose: inflight.purpose,
             error,
@@ -466,6 +469,9 @@ impl AuthFlow {
             self.in_flight = None;
             self.report.set_outcome(entry, Outcome::TimedOut);
             if self.revocation_failed(now, RevocationFailure::Timeout) {
+                return;
+            }
+            if self.device_poll_timed_out(now) {
                 return;
             }
             let kind = FlowErrorKind::Timeout { purpose };
