@@ -13,6 +13,16 @@
 //!   redirect URL the user pastes on stdin.
 //! - [`Interaction::Callback`]: a closure; for tests and non-interactive clients (the adapters
 //!   ship a redirect follower built on [`follow`](crate::follow)).
+//! - [`Interaction::DeviceCallback`]: a closure that presents a device code (below); it cannot
+//!   complete a redirect.
+//!
+//! With the device authorization grant (RFC 8628, the adapters' `device_authorization`
+//! option), the flow emits [`Event::DeviceAuthorization`](mcp_oauth_core::flow::Event) instead:
+//! the adapter builds a [`DevicePrompt`] and calls [`Interaction::present_device_code`], which
+//! must not block (the flow polls the token endpoint meanwhile). Browser, headless and redirect
+//! callback interactions print the user code and the verification URI to stderr (the browser
+//! variant also tries to open the URI with the code filled in); a
+//! [`Interaction::DeviceCallback`] gets the prompt.
 //!
 //! ```
 //! use core::time::Duration;
@@ -101,6 +111,84 @@ impl AuthorizationPrompt {
     }
 }
 
+/// What the user must be shown for the device authorization grant (RFC 8628 §3.3): from
+/// [`Event::DeviceAuthorization`](mcp_oauth_core::flow::Event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevicePrompt {
+    user_code: String,
+    verification_uri: String,
+    verification_uri_complete: Option<String>,
+    expires_at: mcp_oauth_core::Timestamp,
+    issuer: String,
+}
+
+impl DevicePrompt {
+    /// The prompt: enter `user_code` at `verification_uri` (or open
+    /// `verification_uri_complete`) before `expires_at`, at `issuer`.
+    #[must_use]
+    pub fn new(
+        user_code: impl Into<String>,
+        verification_uri: impl Into<String>,
+        verification_uri_complete: Option<String>,
+        expires_at: mcp_oauth_core::Timestamp,
+        issuer: impl Into<String>,
+    ) -> Self {
+        Self {
+            user_code: user_code.into(),
+            verification_uri: verification_uri.into(),
+            verification_uri_complete,
+            expires_at,
+            issuer: issuer.into(),
+        }
+    }
+
+    /// The code the user enters.
+    #[must_use]
+    pub fn user_code(&self) -> &str {
+        &self.user_code
+    }
+
+    /// Where the user enters it.
+    #[must_use]
+    pub fn verification_uri(&self) -> &str {
+        &self.verification_uri
+    }
+
+    /// The verification URI with the code filled in, if the server gave one.
+    #[must_use]
+    pub fn verification_uri_complete(&self) -> Option<&str> {
+        self.verification_uri_complete.as_deref()
+    }
+
+    /// When the code expires.
+    #[must_use]
+    pub fn expires_at(&self) -> mcp_oauth_core::Timestamp {
+        self.expires_at
+    }
+
+    /// The authorization server's issuer (where the user is logging in).
+    #[must_use]
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The text printed to stderr by the built-in interactions.
+    #[must_use]
+    pub fn message(&self) -> String {
+        let mut text = format!(
+            "Log in at {}: on any device, open\n\n  {}\n\nand enter the code\n\n  {}\n",
+            self.issuer, self.verification_uri, self.user_code
+        );
+        if let Some(complete) = &self.verification_uri_complete {
+            text.push_str(&format!("\n(or open {complete})\n"));
+        }
+        text
+    }
+}
+
+/// A caller-supplied presentation of a device code (must not block).
+pub type DeviceCallback = dyn Fn(&DevicePrompt) -> Result<(), InteractionError> + Send + Sync;
+
 /// A caller-supplied interactive step: given the prompt, return the redirect URL.
 pub type RedirectCallback =
     dyn Fn(&AuthorizationPrompt) -> Result<String, InteractionError> + Send + Sync;
@@ -116,6 +204,8 @@ pub enum Interaction {
     Headless,
     /// Call a closure.
     Callback(Arc<RedirectCallback>),
+    /// Present device codes with a closure (RFC 8628); a redirect cannot be completed.
+    DeviceCallback(Arc<DeviceCallback>),
 }
 
 impl fmt::Debug for Interaction {
@@ -124,6 +214,7 @@ impl fmt::Debug for Interaction {
             Self::Browser => "Browser",
             Self::Headless => "Headless",
             Self::Callback(_) => "Callback",
+            Self::DeviceCallback(_) => "DeviceCallback",
         })
     }
 }
@@ -158,6 +249,57 @@ impl Interaction {
         Self::Callback(Arc::new(f))
     }
 
+    /// A [`Interaction::DeviceCallback`] from a closure.
+    ///
+    /// ```
+    /// use mcp_oauth_batteries::interaction::{DevicePrompt, Interaction};
+    /// use mcp_oauth_core::Timestamp;
+    ///
+    /// let interaction = Interaction::device_callback(|prompt: &DevicePrompt| {
+    ///     assert_eq!(prompt.user_code(), "WDJB-MJHT");
+    ///     Ok(())
+    /// });
+    /// let prompt = DevicePrompt::new(
+    ///     "WDJB-MJHT",
+    ///     "https://as.example.com/device",
+    ///     None,
+    ///     Timestamp::from_unix_seconds(1_700_000_600),
+    ///     "https://as.example.com",
+    /// );
+    /// interaction.present_device_code(&prompt)?;
+    /// # Ok::<(), mcp_oauth_batteries::InteractionError>(())
+    /// ```
+    #[must_use]
+    pub fn device_callback(
+        f: impl Fn(&DevicePrompt) -> Result<(), InteractionError> + Send + Sync + 'static,
+    ) -> Self {
+        Self::DeviceCallback(Arc::new(f))
+    }
+
+    /// Show a device code to the user (RFC 8628 §3.3). Does not block: the flow polls while the
+    /// user approves elsewhere.
+    ///
+    /// # Errors
+    ///
+    /// A [`Interaction::DeviceCallback`]'s own error.
+    pub fn present_device_code(&self, prompt: &DevicePrompt) -> Result<(), InteractionError> {
+        match self {
+            Self::DeviceCallback(f) => f(prompt),
+            Self::Browser => {
+                let _ = writeln!(std::io::stderr().lock(), "{}", prompt.message());
+                if let Some(url) = prompt.verification_uri_complete() {
+                    // Best effort: the user may be on this machine.
+                    let _ = webbrowser::open(url);
+                }
+                Ok(())
+            }
+            Self::Headless | Self::Callback(_) => {
+                let _ = writeln!(std::io::stderr().lock(), "{}", prompt.message());
+                Ok(())
+            }
+        }
+    }
+
     /// Run the step (blocking) and return the redirect URL, waiting at most `timeout`.
     ///
     /// # Errors
@@ -172,6 +314,9 @@ impl Interaction {
             Self::Browser => browser(prompt, timeout),
             Self::Headless => headless(prompt, timeout),
             Self::Callback(f) => f(prompt),
+            Self::DeviceCallback(_) => Err(InteractionError::Other(
+                "a device-code interaction cannot complete a browser redirect".into(),
+            )),
         }
     }
 }
@@ -239,6 +384,32 @@ mod tests {
         assert!(!format!("{p:?}").contains("state="));
         let q = AuthorizationPrompt::new("nonsense", "r", "i");
         assert_eq!(q.state(), None);
+    }
+
+    #[test]
+    fn device_prompt_message_and_callback() {
+        let p = DevicePrompt::new(
+            "ABCD-EFGH",
+            "https://as.example/device",
+            Some("https://as.example/device?user_code=ABCD-EFGH".into()),
+            mcp_oauth_core::Timestamp::from_unix_seconds(10),
+            "https://as.example",
+        );
+        let m = p.message();
+        assert!(m.contains("ABCD-EFGH") && m.contains("https://as.example/device"));
+        assert!(m.contains("user_code=ABCD-EFGH"));
+        let seen = Arc::new(std::sync::Mutex::new(None));
+        let s = seen.clone();
+        let i = Interaction::device_callback(move |p| {
+            *s.lock().unwrap() = Some(p.user_code().to_owned());
+            Ok(())
+        });
+        i.present_device_code(&p).unwrap();
+        assert_eq!(seen.lock().unwrap().as_deref(), Some("ABCD-EFGH"));
+        // It cannot complete a redirect.
+        let r = AuthorizationPrompt::new("https://a/", "http://127.0.0.1:1/cb", "https://a");
+        assert!(i.run(&r, Duration::from_millis(1)).is_err());
+        assert!(Interaction::Headless.present_device_code(&p).is_ok());
     }
 
     #[test]

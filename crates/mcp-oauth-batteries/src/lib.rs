@@ -10,7 +10,7 @@
 //! | [`clock`] | wall-clock `Timestamp`s and OS-CSPRNG `Entropy` |
 //! | [`store`] | [`TokenStore`], [`MemoryStore`], [`FileStore`] (0600, atomic replace, lock) |
 //! | [`loopback`] | the RFC 8252 loopback redirect listener (127.0.0.1, one request, `state`/`iss` checked) |
-//! | [`interaction`] | the pluggable interactive step: browser, headless (stdin), callback |
+//! | [`interaction`] | the pluggable interactive step: browser, headless (stdin), callback; device-code prompts (RFC 8628) |
 //! | [`follow`] | the pure parts of a non-interactive redirect follower (Location, cookies, "reached?") |
 //! | [`http`] | transport rules: body cap, timeouts, same-origin redirects, loggable URLs |
 //! | [`trace`] | the `tracing` span and field names the adapters use |
@@ -43,5 +43,5 @@ pub mod store;
 pub mod trace;
 
 pub use clock::{Clock, SystemClock, entropy, now};
-pub use interaction::{AuthorizationPrompt, Interaction, InteractionError};
+pub use interaction::{AuthorizationPrompt, DevicePrompt, Interaction, InteractionError};
 pub use store::{FileStore, MemoryStore, StoreError, StoreKey, StoredEntry, TokenStore};

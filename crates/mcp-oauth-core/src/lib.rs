@@ -28,6 +28,8 @@
 //! | Authorization URL | [`authorize`] | RFC 6749 §4.1.1, RFC 8707 |
 //! | Parse the redirect back | [`redirect`] | RFC 6749 §4.1.2, RFC 9207 |
 //! | Token requests and responses | [`token`] | RFC 6749 §4.1.3, §5, §6 |
+//! | Device authorization grant (headless) | [`device`] | RFC 8628 |
+//! | Token revocation (logout) | [`revocation`] | RFC 7009 |
 //! | Which URLs may be contacted | [`urls`] | MCP security best practices |
 //! | Secrets that never print | [`secret`] | |
 //!
@@ -151,14 +153,17 @@ extern crate std;
 
 pub mod authorize;
 pub mod challenge;
+pub mod device;
 mod entropy;
 mod fixed;
 pub mod flow;
+mod form;
 pub mod http;
 pub mod metadata;
 pub mod pkce;
 pub mod redirect;
 pub mod registration;
+pub mod revocation;
 pub mod scope;
 pub mod secret;
 pub mod state;

@@ -54,6 +54,7 @@ pub(crate) fn metadata(shared: &Shared, req: &Req, faults: &Faults) -> Resp {
     if let (true, Some(obj)) = (cfg.cimd_supported, doc.as_object_mut()) {
         obj.insert("client_id_metadata_document_supported".into(), json!(true));
     }
+    crate::device::advertise(shared, &mut doc);
     wire::json(200, &doc)
 }
 
@@ -102,7 +103,12 @@ pub(crate) fn register(shared: &Shared, req: &Req) -> Resp {
     let grant_types = parsed
         .grant_types
         .unwrap_or_else(|| vec!["authorization_code".into()]);
-    const KNOWN: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
+    const KNOWN: [&str; 4] = [
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+        crate::device::GRANT,
+    ];
     if grant_types.is_empty() || grant_types.iter().any(|g| !KNOWN.contains(&g.as_str())) {
         return registration_error("invalid_client_metadata", "unsupported grant_types");
     }

@@ -90,6 +90,10 @@ pub enum RouteKind {
     Mcp,
     /// The decoy "other origin" that redirects point at.
     Decoy,
+    /// AS: RFC 8628 device authorization endpoint.
+    DeviceAuthorization,
+    /// AS: RFC 7009 revocation endpoint.
+    Revocation,
     /// Anything else (answered 404).
     Unknown,
 }
@@ -253,6 +257,10 @@ pub struct FixtureConfig {
     pub(crate) preregistered: Vec<PreregisteredClient>,
     pub(crate) misbehaviours: Vec<(RouteKind, Misbehaviour)>,
     pub(crate) max_request_body: usize,
+    /// RFC 8628: `Some(n)` serves `/device` and approves after `n` pending polls.
+    pub(crate) device_approve_after: Option<u32>,
+    /// RFC 7009: serve and advertise `/revoke`.
+    pub(crate) revocation: bool,
 }
 
 impl Default for FixtureConfig {
@@ -281,6 +289,8 @@ impl Default for FixtureConfig {
             preregistered: Vec::new(),
             misbehaviours: Vec::new(),
             max_request_body: 1024 * 1024,
+            device_approve_after: None,
+            revocation: true,
         }
     }
 }
@@ -289,6 +299,21 @@ impl FixtureConfig {
     /// Same as [`FixtureConfig::default`].
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Serve the device authorization grant (RFC 8628): advertise
+    /// `device_authorization_endpoint` (`/device`) and let the "user" approve after
+    /// `pending_polls` polls answered `authorization_pending`. The interval is 1 s. Off by
+    /// default.
+    pub fn device_authorization(mut self, pending_polls: u32) -> Self {
+        self.device_approve_after = Some(pending_polls);
+        self
+    }
+
+    /// Serve and advertise the revocation endpoint (RFC 7009, `/revoke`); default on.
+    pub fn revocation_endpoint(mut self, on: bool) -> Self {
+        self.revocation = on;
+        self
     }
 
     /// Access-token lifetime (`expires_in`); default one hour. Whole seconds are sent.

@@ -25,6 +25,8 @@
 //! | `POST /register` | JSON content type; types of known members; auth method `none`/`client_secret_basic`/`client_secret_post` (absent = basic, RFC 7591 §2); grant and response types consistent; redirect URIs https or loopback http, no fragment, no loopback for `application_type: web` |
 //! | `GET /authorize` | known `client_id` and exactly registered `redirect_uri` (else 400, no redirect); `response_type=code`; 43-char S256 `code_challenge` with explicit `code_challenge_method=S256`; `state` present (configurable); known scopes; one `resource` equal to the MCP URL (configurable); no repeated parameters |
 //! | `POST /token` | form content type; exactly one client authentication, the registered one (Basic parts form-urlencoded); grant allowed for the client; code: single use (replay revokes the grant), unexpired, same client and `redirect_uri`, PKCE S256, same `resource`; refresh: same client, not rotated-out (reuse revokes the grant), scope only kept or narrowed, same `resource`; client credentials: confidential client, `resource` |
+//! | `POST /device` (opt-in, RFC 8628) | form content type; client authentication as at `/token`; client registered for the device-code grant; known scopes; `resource`. The token endpoint's device-code grant answers `authorization_pending` for the configured number of polls, `slow_down` to polls under the 1 s interval, `expired_token` after 600 s, then tokens once |
+//! | `POST /revoke` (RFC 7009) | form content type; client authentication as at `/token`; `token`; a refresh token revokes its grant, an access token itself; 200 for unknown tokens; `unsupported_token_type` for an unknown `token_type_hint` |
 //! | `GET /.well-known/oauth-protected-resource/mcp` | method GET |
 //! | `POST /mcp` | `Authorization: Bearer` token issued by this AS, unexpired, unrevoked, audience = MCP URL, scope `mcp:basic` (`mcp:write` for tool `write`); `Accept` lists JSON and SSE (configurable); JSON content type; known `Mcp-Session-Id` and `MCP-Protocol-Version` when sent |
 //!
@@ -41,6 +43,7 @@
 
 mod authz;
 mod config;
+mod device;
 mod mcp;
 mod misbehave;
 mod records;

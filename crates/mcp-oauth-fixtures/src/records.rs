@@ -41,6 +41,12 @@ pub struct Stats {
     pub not_found: u64,
     /// Responses replaced by an injected fault (5xx, redirect, garbage, oversized).
     pub injected_faults: u64,
+    /// Device authorization requests (RFC 8628).
+    pub device_authorization: u64,
+    /// Revocation requests (RFC 7009).
+    pub revocation: u64,
+    /// Tokens revoked by revocation requests.
+    pub tokens_revoked: u64,
 }
 
 impl Stats {
@@ -80,6 +86,8 @@ impl Stats {
                 _ => &mut self.token_other,
             },
             RouteKind::Decoy => &mut self.decoy,
+            RouteKind::DeviceAuthorization => &mut self.device_authorization,
+            RouteKind::Revocation => &mut self.revocation,
             RouteKind::Unknown => &mut self.not_found,
             // Counted by status once the response exists.
             RouteKind::Mcp => return,

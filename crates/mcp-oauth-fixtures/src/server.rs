@@ -86,6 +86,8 @@ fn classify(shared: &Shared, origin: Origin, path: &str) -> RouteKind {
             "/login" => RouteKind::Login,
             "/consent" => RouteKind::Consent,
             "/token" => RouteKind::Token,
+            "/device" if cfg.device_approve_after.is_some() => RouteKind::DeviceAuthorization,
+            "/revoke" if cfg.revocation => RouteKind::Revocation,
             _ => RouteKind::Unknown,
         },
         Origin::Rs => match (path, cfg.prm_location) {
@@ -200,6 +202,8 @@ fn route_to(shared: &Shared, route: RouteKind, req: &Req, faults: &crate::state:
         RouteKind::Login => authz::login(shared, req),
         RouteKind::Consent => authz::consent(shared, req),
         RouteKind::Token => token::endpoint(shared, req),
+        RouteKind::DeviceAuthorization => crate::device::authorize(shared, req),
+        RouteKind::Revocation => crate::device::revoke(shared, req),
         RouteKind::Decoy => wire::text(404, "decoy origin: a client followed a redirect here\n"),
         RouteKind::Unknown => wire::text(404, "not found\n"),
     }

@@ -161,6 +161,8 @@ pub(crate) struct State {
     pub(crate) log: VecDeque<RecordedRequest>,
     pub(crate) authorizations: Vec<AuthorizationRecord>,
     pub(crate) mcp_sessions: HashSet<String>,
+    /// Pending device authorizations by device code (RFC 8628).
+    pub(crate) devices: HashMap<String, crate::device::DeviceRecord>,
 }
 
 impl State {
@@ -180,6 +182,7 @@ impl State {
             log: VecDeque::new(),
             authorizations: Vec::new(),
             mcp_sessions: HashSet::new(),
+            devices: HashMap::new(),
         };
         for client in &cfg.preregistered {
             state.add_preregistered(client);

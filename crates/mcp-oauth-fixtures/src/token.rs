@@ -14,7 +14,7 @@ use crate::state::{Client, Shared, State};
 use crate::wire::{self, AuthorizationHeader, ParamError, Params, Resp};
 
 /// A §5.2 error to answer with.
-struct Fail {
+pub(crate) struct Fail {
     status: u16,
     error: &'static str,
     description: String,
@@ -22,7 +22,7 @@ struct Fail {
 }
 
 impl Fail {
-    fn new(error: &'static str, description: impl Into<String>) -> Self {
+    pub(crate) fn new(error: &'static str, description: impl Into<String>) -> Self {
         Self {
             status: 400,
             error,
@@ -40,7 +40,7 @@ impl Fail {
         }
     }
 
-    fn into_resp(self) -> Resp {
+    pub(crate) fn into_resp(self) -> Resp {
         let mut resp = wire::oauth_error(self.status, self.error, &self.description);
         if self.basic_challenge {
             wire::set_header(
@@ -97,6 +97,13 @@ fn grant(shared: &Shared, req: &Req) -> Result<serde_json::Value, Fail> {
         "authorization_code" => authorization_code(shared, &mut state, &client, &params),
         "refresh_token" => refresh_token(shared, &mut state, &client, &params),
         "client_credentials" => client_credentials(shared, &mut state, &client, &params),
+        crate::device::GRANT if !grant_allowed => Err(Fail::new(
+            "unauthorized_client",
+            "client is not registered for the device code grant",
+        )),
+        crate::device::GRANT if shared.cfg.device_approve_after.is_some() => {
+            crate::device::poll(shared, &mut state, &client, &params)
+        }
         _ => Err(Fail::new(
             "unsupported_grant_type",
             "grant_type not supported",
@@ -105,7 +112,7 @@ fn grant(shared: &Shared, req: &Req) -> Result<serde_json::Value, Fail> {
 }
 
 /// Authenticates the client with exactly one method, the one it registered (RFC 6749 §2.3).
-fn authenticate(
+pub(crate) fn authenticate(
     state: &State,
     headers: &hyper::HeaderMap,
     params: &Params,
@@ -192,7 +199,7 @@ fn check_resource(shared: &Shared, params: &Params, granted: &str) -> Result<(),
     }
 }
 
-fn token_response(
+pub(crate) fn token_response(
     shared: &Shared,
     access: String,
     scopes: &[String],
@@ -210,7 +217,7 @@ fn token_response(
     body
 }
 
-fn wants_refresh(shared: &Shared, client: &Client) -> bool {
+pub(crate) fn wants_refresh(shared: &Shared, client: &Client) -> bool {
     shared.cfg.refresh_tokens && client.info.grant_types.iter().any(|g| g == "refresh_token")
 }
 

@@ -81,8 +81,8 @@ pub use client::{AuthorizedClient, AuthorizedClientBuilder};
 pub use mcp_oauth_batteries::clock::{Clock, OffsetClock, SystemClock};
 pub use mcp_oauth_batteries::http::Limits;
 pub use mcp_oauth_batteries::{
-    AuthorizationPrompt, FileStore, Interaction, InteractionError, MemoryStore, StoreError,
-    StoreKey, StoredEntry, TokenStore,
+    AuthorizationPrompt, DevicePrompt, FileStore, Interaction, InteractionError, MemoryStore,
+    StoreError, StoreKey, StoredEntry, TokenStore,
 };
 pub use transport::RedirectFollower;
 

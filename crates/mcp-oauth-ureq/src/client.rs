@@ -12,10 +12,10 @@ use mcp_oauth_batteries::trace::{
     SPAN_FLOW, SPAN_INTERACTION, SPAN_SEND, SPAN_STORE, TRIGGER_CHALLENGE, TRIGGER_RENEWAL,
     TRIGGER_START, TRIGGER_STEP_UP,
 };
-use mcp_oauth_batteries::{AuthorizationPrompt, Interaction, InteractionError};
+use mcp_oauth_batteries::{AuthorizationPrompt, DevicePrompt, Interaction, InteractionError};
 use mcp_oauth_core::Timestamp;
 use mcp_oauth_core::flow::{
-    AuthFlow, ClientConfig, Event, FlowConfig, FlowError, FlowErrorKind, FlowStatus,
+    AuthFlow, ClientConfig, Event, FlowConfig, FlowError, FlowErrorKind, FlowStatus, LogoutOutcome,
     PreRegisteredClient,
 };
 use mcp_oauth_core::http::{HeaderValue as CoreHeaderValue, HttpResponse};
@@ -64,6 +64,7 @@ pub struct AuthorizedClientBuilder {
     redirect_uri: Option<String>,
     authorization_timeout: Duration,
     lock_timeout: Duration,
+    device_authorization: bool,
 }
 
 impl fmt::Debug for AuthorizedClientBuilder {
@@ -166,6 +167,17 @@ impl AuthorizedClientBuilder {
         self
     }
 
+    /// Use the device authorization grant (RFC 8628) when the authorization server advertises
+    /// it: the user gets a code to enter at a URL on any device (presented by the
+    /// [`Interaction`] with [`Interaction::present_device_code`], or printed to stderr with a
+    /// redirect follower), and the client polls the token endpoint meanwhile, as often as the
+    /// server allows. For headless machines. Falls back to the redirect flow when the server
+    /// has no device endpoint (see [`FlowConfig::device_authorization`]). Default off.
+    pub fn device_authorization(mut self, on: bool) -> Self {
+        self.device_authorization = on;
+        self
+    }
+
     /// Build the client: load the store entry (a warm start restores the flow from it with no
     /// network request), choose the redirect URI, create the HTTP agents.
     ///
@@ -200,6 +212,7 @@ impl AuthorizedClientBuilder {
             configure: self.configure,
             client_credentials: self.client_credentials,
             authorization_timeout: self.authorization_timeout,
+            device_authorization: self.device_authorization,
         };
         let (flow, last_seen) = settings.flow_from(&redirect_uri, stored)?;
         Ok(AuthorizedClient {
@@ -231,6 +244,7 @@ struct Settings {
     configure: Option<Arc<Configure>>,
     client_credentials: Option<PreRegisteredClient>,
     authorization_timeout: Duration,
+    device_authorization: bool,
 }
 
 impl Settings {
@@ -246,6 +260,9 @@ impl Settings {
             ),
         }
         .authorization_timeout(self.authorization_timeout);
+        if self.device_authorization {
+            config = config.device_authorization(true);
+        }
         if Url::parse(&self.mcp_url).is_ok_and(|u| is_loopback_url(&u) && u.scheme() == "http") {
             // A loopback MCP server (development, tests): allow loopback http everywhere.
             config = config.url_policy(UrlPolicy::https_only().allow_loopback_http());
@@ -351,6 +368,7 @@ impl AuthorizedClient {
             redirect_uri: None,
             authorization_timeout: Duration::from_secs(600),
             lock_timeout: Duration::from_secs(60),
+            device_authorization: false,
         }
     }
 
@@ -408,6 +426,61 @@ impl AuthorizedClient {
     pub fn authorize(&self) -> Result<(), Error> {
         let mut slot = self.slot();
         self.drive(&mut slot, Trigger::Start)
+    }
+
+    /// Log out: revoke the tokens at the authorization server (RFC 7009: the refresh token
+    /// first, then the access token, when the server advertises a `revocation_endpoint`),
+    /// forget them, and delete this client's store entry (tokens, registration and cached
+    /// discovery). The next request authorizes from scratch. The outcome says what the server
+    /// confirmed; without a revocation endpoint the tokens are only forgotten locally and stay
+    /// valid at the server until they expire.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] when the store entry could not be updated or deleted.
+    pub fn logout(&self) -> Result<LogoutOutcome, Error> {
+        let mut slot = self.slot();
+        let _span = tracing::info_span!("mcp_oauth.logout").entered();
+        let _lock = self.store_lock()?;
+        self.reread(&mut slot)?;
+        slot.flow.logout(self.inner.clock.now());
+        let mut outcome = None;
+        for _ in 0..MAX_STEPS {
+            if let Some((id, request)) = slot.flow.poll_request() {
+                let result = self.inner.oauth.execute(&request);
+                let now = self.inner.clock.now();
+                match result {
+                    Ok(resp) => slot.flow.handle_response(now, id, resp),
+                    Err(e) => slot.flow.handle_transport_error(now, id, e),
+                }
+                continue;
+            }
+            match slot.flow.poll_event() {
+                // The tokens leave the store before they are revoked.
+                Some(Event::StateChanged) => self.persist(&mut slot)?,
+                Some(Event::LoggedOut(o)) => outcome = Some(o),
+                Some(_) => {}
+                None => break,
+            }
+        }
+        {
+            let _span = tracing::info_span!(SPAN_STORE, op = "remove").entered();
+            self.inner
+                .store
+                .remove(&self.inner.key)
+                .map_err(Error::Store)?;
+        }
+        slot.last_seen = None;
+        // The live flow starts over too, like the deleted entry.
+        self.reset(&mut slot)?;
+        let outcome = outcome.ok_or(Error::Stalled)?;
+        tracing::info!(
+            revoked = outcome.revoked.len(),
+            not_revoked = outcome.not_revoked.len(),
+            revocation_endpoint = outcome.revocation_endpoint,
+            "logged out"
+        );
+        Ok(outcome)
     }
 
     /// Send `request` (to the MCP server's origin) with the access token. A 401 runs the flow
@@ -610,7 +683,14 @@ impl AuthorizedClient {
     ) -> Result<(), Error> {
         let mut failure: Option<FlowError> = None;
         let mut redirect_error: Option<FlowError> = None;
-        for _ in 0..MAX_STEPS {
+        // While a device code is out (RFC 8628) the loop also sleeps until the flow's next
+        // poll; those rounds do not count against the step bound (the code's expiry ends them).
+        let mut device_waiting = false;
+        let mut steps = 0;
+        while steps < MAX_STEPS {
+            if !device_waiting {
+                steps += 1;
+            }
             if let Some((id, request)) = slot.flow.poll_request() {
                 let result = self.inner.oauth.execute(&request);
                 let now = self.inner.clock.now();
@@ -643,6 +723,26 @@ impl AuthorizedClient {
                         }
                     }
                 }
+                Some(Event::DeviceAuthorization {
+                    user_code,
+                    verification_uri,
+                    verification_uri_complete,
+                    expires_at,
+                    issuer,
+                }) => {
+                    let prompt = DevicePrompt::new(
+                        user_code,
+                        verification_uri,
+                        verification_uri_complete,
+                        expires_at,
+                        issuer,
+                    );
+                    if let Err(e) = self.present_device_code(&prompt) {
+                        self.reset(slot)?;
+                        return Err(Error::Interaction(e));
+                    }
+                    device_waiting = true;
+                }
                 Some(Event::StateChanged) => {
                     if let Err(e) = self.persist(slot) {
                         // F-4: never use tokens that could not be stored.
@@ -652,11 +752,29 @@ impl AuthorizedClient {
                 }
                 Some(Event::Failed(e)) => {
                     tracing::info!(error = %e, "authorization attempt failed");
+                    device_waiting = false;
                     failure = Some(e);
                 }
                 Some(Event::Refreshed) => tracing::info!("token refreshed"),
-                Some(Event::Authorized) => tracing::info!("authorized"),
+                Some(Event::Authorized) => {
+                    device_waiting = false;
+                    tracing::info!("authorized");
+                }
                 Some(_) => {}
+                None if device_waiting
+                    && slot.flow.status() == FlowStatus::AwaitingAuthorization =>
+                {
+                    // The flow's own timer: the next device poll, or the code's expiry.
+                    let Some(at) = slot.flow.poll_timeout() else {
+                        break;
+                    };
+                    let wait = at.saturating_duration_since(self.inner.clock.now());
+                    std::thread::sleep(wait);
+                    // The sleep reached `at`; a clock read a hair earlier must not make the
+                    // flow wait another round.
+                    let now = self.inner.clock.now().max(at);
+                    slot.flow.handle_timeout(now);
+                }
                 None => break,
             }
         }
@@ -675,6 +793,14 @@ impl AuthorizedClient {
                 )))
             }
             _ => Err(Error::Stalled),
+        }
+    }
+
+    fn present_device_code(&self, prompt: &DevicePrompt) -> Result<(), InteractionError> {
+        tracing::info!(issuer = prompt.issuer(), "device code presented");
+        match &self.inner.authorizer {
+            Authorizer::Interaction(i) => i.present_device_code(prompt),
+            Authorizer::Follow(_) => Interaction::Headless.present_device_code(prompt),
         }
     }
 

@@ -88,8 +88,8 @@ pub use client::{AuthorizedClient, AuthorizedClientBuilder, Response};
 pub use mcp_oauth_batteries::clock::{Clock, OffsetClock, SystemClock};
 pub use mcp_oauth_batteries::http::Limits;
 pub use mcp_oauth_batteries::{
-    AuthorizationPrompt, FileStore, Interaction, InteractionError, MemoryStore, StoreError,
-    StoreKey, StoredEntry, TokenStore,
+    AuthorizationPrompt, DevicePrompt, FileStore, Interaction, InteractionError, MemoryStore,
+    StoreError, StoreKey, StoredEntry, TokenStore,
 };
 pub use transport::RedirectFollower;
 /// The ureq this crate is built on: its `http` types ([`ureq::http::Request`],

@@ -56,7 +56,7 @@ impl AuthFlow {
 
     /// `offline_access` only when refresh tokens are wanted, the AS lists it, and a scope is
     /// sent at all (adding it to an omitted scope would replace the server's default scope).
-    fn with_offline_access(&self, mut scopes: Scopes) -> Scopes {
+    pub(super) fn with_offline_access(&self, mut scopes: Scopes) -> Scopes {
         let listed = self.server.as_ref().is_some_and(|s| {
             s.metadata
                 .scopes_supported()
@@ -87,6 +87,16 @@ impl AuthFlow {
             return self.fail(FlowErrorKind::TooManyAuthorizationAttempts { max });
         }
         self.attempts = self.attempts.saturating_add(1);
+        // RFC 8628 instead of the redirect, when configured and offered.
+        match self.use_device_grant() {
+            Ok(true) => {
+                let scopes =
+                    self.with_offline_access(scopes.unwrap_or_else(|| self.default_scopes()));
+                return self.begin_device_authorization(now, scopes);
+            }
+            Ok(false) => {}
+            Err(kind) => return self.fail(kind),
+        }
         let (Some(server), Some((_, identity)), Some(redirect_uri)) =
             (&self.server, &self.identity, self.config.redirect_uri())
         else {

@@ -164,6 +164,18 @@ pub struct FlowConfig {
     pub(super) extra_authorize_params: Vec<(String, String)>,
     pub(super) omit_resource: bool,
     pub(super) issuer_overrides: Vec<(String, String)>,
+    pub(super) device: DeviceMode,
+}
+
+/// Whether the device authorization grant (RFC 8628) replaces the browser redirect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DeviceMode {
+    /// Never (the default).
+    Off,
+    /// When the AS advertises `device_authorization_endpoint`; otherwise the redirect flow.
+    Preferred,
+    /// Always; an AS without the endpoint is an error.
+    Required,
 }
 
 impl fmt::Debug for FlowConfig {
@@ -191,6 +203,7 @@ impl fmt::Debug for FlowConfig {
             .field("extra_authorize_params", &self.extra_authorize_params)
             .field("omit_resource", &self.omit_resource)
             .field("issuer_overrides", &self.issuer_overrides)
+            .field("device", &self.device)
             .finish_non_exhaustive()
     }
 }
@@ -225,6 +238,7 @@ impl FlowConfig {
             extra_authorize_params: Vec::new(),
             omit_resource: false,
             issuer_overrides: Vec::new(),
+            device: DeviceMode::Off,
         }
     }
 
@@ -352,6 +366,36 @@ impl FlowConfig {
         self
     }
 
+    /// Authorize with the device authorization grant (RFC 8628) instead of a browser redirect
+    /// when the authorization server advertises `device_authorization_endpoint`: the flow emits
+    /// [`Event::DeviceAuthorization`](super::Event::DeviceAuthorization) (a user code and a
+    /// verification URI to show) in place of
+    /// [`Event::OpenAuthorizationUrl`](super::Event::OpenAuthorizationUrl), and polls the token
+    /// endpoint on its own timers ([`AuthFlow::poll_timeout`](super::AuthFlow::poll_timeout)),
+    /// honouring `interval` and `slow_down`, until approval, denial or expiry. For headless
+    /// clients (SSH sessions, CI). An AS without the endpoint falls back to the redirect flow
+    /// (noted in the report); see [`FlowConfig::require_device_authorization`]. Dynamic
+    /// registration then also asks for the device code grant type. Off by default.
+    #[must_use]
+    pub fn device_authorization(mut self, on: bool) -> Self {
+        self.device = if on {
+            DeviceMode::Preferred
+        } else {
+            DeviceMode::Off
+        };
+        self
+    }
+
+    /// Like [`FlowConfig::device_authorization`], without the fallback: an authorization server
+    /// that does not advertise `device_authorization_endpoint` fails the attempt with
+    /// [`FlowErrorKind::DeviceAuthorizationUnsupported`](super::FlowErrorKind::DeviceAuthorizationUnsupported),
+    /// and its metadata needs no `authorization_endpoint`.
+    #[must_use]
+    pub fn require_device_authorization(mut self) -> Self {
+        self.device = DeviceMode::Required;
+        self
+    }
+
     /// **Quirk**: send no `resource` parameter anywhere (Microsoft Entra v2 rejects it). This
     /// gives up audience binding (Z-5); use it only for servers known to need it.
     #[must_use]
@@ -394,8 +438,11 @@ impl FlowConfig {
                 client_name,
                 redirect_uri,
             } => {
-                let m = ClientMetadata::new(client_name.clone())
+                let mut m = ClientMetadata::new(client_name.clone())
                     .with_redirect_uri(redirect_uri.clone());
+                if self.device != DeviceMode::Off {
+                    m = m.with_device_code_grant();
+                }
                 Some(if self.refresh_tokens {
                     m.with_refresh_tokens()
                 } else {

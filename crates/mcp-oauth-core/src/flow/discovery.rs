@@ -393,7 +393,13 @@ impl AuthFlow {
         &self,
         md: &AuthorizationServerMetadata,
     ) -> Result<(), ServerMetadataError> {
-        if self.config.is_client_credentials() {
+        let device_required = self.config.device == super::config::DeviceMode::Required;
+        if self.config.is_client_credentials() || device_required {
+            if device_required {
+                // RFC 8628 needs no authorization endpoint; the device endpoint itself is
+                // checked when the grant starts.
+                md.checked_endpoint(Endpoint::DeviceAuthorization, &self.config.url_policy)?;
+            }
             md.checked_endpoint(Endpoint::Token, &self.config.url_policy)?
                 .ok_or(ServerMetadataError::MissingEndpoint("token_endpoint"))?;
             Ok(())

@@ -7,6 +7,7 @@ use core::fmt;
 use super::event::{RequestPurpose, TransportError};
 use super::report::DiscoveryReport;
 use crate::authorize::AuthorizeError;
+use crate::device::{DeviceAuthorizationError, DevicePollError, DeviceRequestError};
 use crate::metadata::{ResourceMetadataError, ServerMetadataError};
 use crate::redirect::RedirectError;
 use crate::registration::{
@@ -185,6 +186,22 @@ pub enum FlowErrorKind {
     /// The MCP server keeps answering 401 after a refresh and a fresh authorization (D-15).
     #[error("the MCP server rejects freshly issued tokens")]
     TokenRejected,
+    /// The device authorization grant is required but the authorization server does not
+    /// advertise `device_authorization_endpoint` (RFC 8628 §4).
+    #[error("the authorization server offers no device authorization endpoint")]
+    DeviceAuthorizationUnsupported,
+    /// A device authorization or device token request could not be built.
+    #[error("device request: {0}")]
+    DeviceRequest(DeviceRequestError),
+    /// The device authorization endpoint refused the request or answered unusably (RFC 8628
+    /// §3.2).
+    #[error("device authorization: {0}")]
+    DeviceAuthorization(DeviceAuthorizationError),
+    /// Polling ended without tokens: `access_denied`, `expired_token` or another token error
+    /// (RFC 8628 §3.5). The device code reaching its `expires_in` without an answer is
+    /// [`FlowErrorKind::AuthorizationExpired`].
+    #[error("device authorization: {0}")]
+    DevicePoll(DevicePollError),
 }
 
 /// Why a [`FlowConfig`](super::FlowConfig) cannot be used.

@@ -5,6 +5,8 @@ use alloc::string::String;
 use core::fmt;
 
 use super::error::FlowError;
+use super::logout::LogoutOutcome;
+use crate::Timestamp;
 
 /// Identifies one request handed out by [`AuthFlow::poll_request`](super::AuthFlow::poll_request).
 ///
@@ -38,6 +40,12 @@ pub enum RequestPurpose {
     Refresh,
     /// Client credentials grant (RFC 6749 §4.4).
     ClientCredentials,
+    /// Device authorization request (RFC 8628 §3.1).
+    DeviceAuthorization,
+    /// Device access token request, one poll (RFC 8628 §3.4).
+    DeviceTokenPoll,
+    /// Token revocation (RFC 7009 §2.1).
+    Revocation,
 }
 
 impl fmt::Display for RequestPurpose {
@@ -50,6 +58,9 @@ impl fmt::Display for RequestPurpose {
             Self::CodeExchange => "code exchange",
             Self::Refresh => "refresh",
             Self::ClientCredentials => "client credentials",
+            Self::DeviceAuthorization => "device authorization",
+            Self::DeviceTokenPoll => "device token poll",
+            Self::Revocation => "revocation",
         })
     }
 }
@@ -102,6 +113,32 @@ pub enum Event {
         /// (anti-phishing, checklist Z-14).
         issuer: String,
     },
+    /// The device authorization grant is waiting for the user (RFC 8628 §3.3; only with
+    /// [`FlowConfig::device_authorization`](super::FlowConfig::device_authorization)): show
+    /// `user_code` and `verification_uri` (or `verification_uri_complete`, for example as a
+    /// link or QR code) and tell the user to approve there before `expires_at`. Nothing needs
+    /// to be handed back: the flow polls by itself through
+    /// [`AuthFlow::poll_timeout`](super::AuthFlow::poll_timeout) and ends with
+    /// [`Event::Authorized`] or [`Event::Failed`]. Open the URI in a browser only if the user
+    /// is on this machine; never through a shell.
+    DeviceAuthorization {
+        /// The code the user enters (not a secret on its own, but short-lived: show it only to
+        /// the user).
+        user_code: String,
+        /// Where the user enters the code; accepted by the URL policy.
+        verification_uri: String,
+        /// The verification URI with the code filled in, if the server gave one.
+        verification_uri_complete: Option<String>,
+        /// When the code expires.
+        expires_at: Timestamp,
+        /// The authorization server's issuer, to show where the user is about to log in
+        /// (anti-phishing, checklist Z-14).
+        issuer: String,
+    },
+    /// [`AuthFlow::logout`](super::AuthFlow::logout) finished: the tokens are gone from the flow
+    /// (a [`Event::StateChanged`] came first). What the authorization server confirmed is in
+    /// the outcome.
+    LoggedOut(LogoutOutcome),
     /// A usable access token now exists (code exchange, client credentials, refresh, or a warm
     /// restore). Retry the MCP request with
     /// [`AuthFlow::authorization_header`](super::AuthFlow::authorization_header).
@@ -132,6 +169,8 @@ pub enum FlowStatus {
     RequestingToken,
     /// A token is held.
     Authorized,
+    /// [`AuthFlow::logout`](super::AuthFlow::logout) is revoking tokens.
+    LoggingOut,
     /// The last attempt failed.
     Failed,
 }

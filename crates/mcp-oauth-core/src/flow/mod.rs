@@ -19,6 +19,7 @@
 //! | [`AuthFlow::handle_redirect`] | the browser came back to the redirect URI |
 //! | [`AuthFlow::handle_timeout`] | the time from [`AuthFlow::poll_timeout`] was reached |
 //! | [`AuthFlow::handle_resource_success`] | an MCP request carrying the token succeeded |
+//! | [`AuthFlow::logout`] | forget the tokens and revoke them (RFC 7009) |
 //!
 //! **The drain rule**: after every `handle_*` call (and after [`AuthFlow::new`] /
 //! [`AuthFlow::restore`]), call [`AuthFlow::poll_request`] and [`AuthFlow::poll_event`] until
@@ -71,6 +72,18 @@
 //!   a second: `poll_timeout` always moves forward after a renewal. `invalid_grant` drops
 //!   the tokens and starts a full authorization (F-6); a refresh without a new refresh token keeps
 //!   the old one (F-3).
+//! - **Device grant** (opt-in, [`FlowConfig::device_authorization`], RFC 8628): instead of the
+//!   authorization URL, a server advertising `device_authorization_endpoint` gets a device
+//!   authorization request; [`Event::DeviceAuthorization`] carries the user code and
+//!   verification URI, and the machine polls the token endpoint on its own timer
+//!   ([`AuthFlow::poll_timeout`]): every `interval` (5 s by default), 5 s more after each
+//!   `slow_down`, never after the code's expiry. `access_denied` and `expired_token` are
+//!   [`FlowErrorKind::DevicePoll`]; a server without the endpoint gets the redirect flow unless
+//!   [`FlowConfig::require_device_authorization`] (then
+//!   [`FlowErrorKind::DeviceAuthorizationUnsupported`]).
+//! - **Logout** ([`AuthFlow::logout`]): the tokens are dropped at once (`StateChanged`), then
+//!   the refresh token and the access token are revoked at the issuer's `revocation_endpoint`
+//!   (refresh first, RFC 7009 §2.1); [`Event::LoggedOut`] says what the server confirmed.
 //! - **Randomness**: every PKCE verifier and `state` is `HMAC-SHA256(seed, label ‖ counter)`, a
 //!   deterministic CSPRNG keyed by the caller's 32-byte seed: the same seed gives the same
 //!   transcript. Give each flow (and each [`AuthFlow::restore`]) a fresh seed from the OS CSPRNG.
@@ -159,10 +172,12 @@ use alloc::vec::Vec;
 
 mod authorization;
 mod config;
+mod device;
 mod discovery;
 mod error;
 mod event;
 mod identity;
+mod logout;
 mod persist;
 mod report;
 mod rng;
@@ -175,6 +190,7 @@ pub use config::{
 };
 pub use error::{ConfigError, FlowError, FlowErrorKind, RestoreError};
 pub use event::{Event, FlowStatus, RequestId, RequestPurpose, TransportError};
+pub use logout::{LogoutOutcome, RevocationFailure};
 pub use persist::{PERSISTED_STATE_VERSION, PersistedState};
 pub use report::{DiscoveryReport, Note, Outcome, ReportEntry, Verdict};
 
@@ -400,6 +416,8 @@ impl AuthFlow {
             State::Discovering(d) => self.discovery_response(now, d, entry, &response),
             State::Registering(goal) => self.registration_response(now, goal, entry, &response),
             State::RequestingToken(step) => self.token_response(now, step, entry, &response),
+            State::Device(step) => self.device_response(now, step, entry, &response),
+            State::Revoking(r) => self.revocation_response(now, r, entry, &response),
             other => self.state = other,
         }
     }
@@ -414,6 +432,12 @@ impl AuthFlow {
         };
         self.report
             .set_outcome(inflight.entry, Outcome::Transport(error));
+        if self.revocation_failed(now, RevocationFailure::Transport(error)) {
+            return;
+        }
+        if error == TransportError::Timeout && self.device_poll_timed_out(now) {
+            return;
+        }
         let kind = FlowErrorKind::Transport {
             purpose: inflight.purpose,
             error,
@@ -435,7 +459,8 @@ impl AuthFlow {
             .map_err(|kind| self.error(kind))
     }
 
-    /// Deadlines: request timeouts, the authorization timeout, and proactive renewal.
+    /// Deadlines: request timeouts, the authorization timeout, device-grant polls and expiry,
+    /// and proactive renewal.
     pub fn handle_timeout(&mut self, now: Timestamp) {
         if let Some(f) = &self.in_flight
             && now >= f.deadline
@@ -443,6 +468,12 @@ impl AuthFlow {
             let (entry, purpose) = (f.entry, f.purpose);
             self.in_flight = None;
             self.report.set_outcome(entry, Outcome::TimedOut);
+            if self.revocation_failed(now, RevocationFailure::Timeout) {
+                return;
+            }
+            if self.device_poll_timed_out(now) {
+                return;
+            }
             let kind = FlowErrorKind::Timeout { purpose };
             self.report
                 .set_verdict(entry, Verdict::Rejected(kind.clone()));
@@ -452,6 +483,9 @@ impl AuthFlow {
             && now >= p.deadline
         {
             return self.fail(FlowErrorKind::AuthorizationExpired);
+        }
+        if matches!(self.state, State::Device(_)) {
+            return self.device_timeout(now);
         }
         if matches!(self.state, State::Authorized) && self.renewal_at().is_some_and(|at| now >= at)
         {
@@ -490,7 +524,8 @@ impl AuthFlow {
     }
 
     /// When [`AuthFlow::handle_timeout`] must be called next: the earliest of the request
-    /// deadline, the authorization deadline and the renewal time.
+    /// deadline, the authorization deadline, the next device-grant poll (or the device code's
+    /// expiry) and the renewal time.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Timestamp> {
         let request = self.in_flight.as_ref().map(|f| f.deadline);
@@ -502,7 +537,7 @@ impl AuthFlow {
             State::Authorized => self.renewal_at(),
             _ => None,
         };
-        [request, authorization, renewal]
+        [request, authorization, renewal, self.device_deadline()]
             .into_iter()
             .flatten()
             .min()

@@ -4,8 +4,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::authorization::PendingAuthorization;
+use super::device::DeviceStep;
 use super::discovery::Discovery;
 use super::event::{FlowStatus, RequestId, RequestPurpose};
+use super::logout::Revocation;
 use super::tokens::TokenStep;
 use crate::Scopes;
 use crate::Timestamp;
@@ -27,6 +29,10 @@ pub(super) enum State {
     RequestingToken(TokenStep),
     /// A token is held; the renewal timer may be armed.
     Authorized,
+    /// The device authorization grant (RFC 8628) is running.
+    Device(DeviceStep),
+    /// Logging out: revocation requests (RFC 7009) are being sent.
+    Revoking(Revocation),
     /// The last attempt failed.
     Failed,
 }
@@ -40,6 +46,8 @@ impl State {
             Self::AwaitingAuthorization(_) => FlowStatus::AwaitingAuthorization,
             Self::RequestingToken(_) => FlowStatus::RequestingToken,
             Self::Authorized => FlowStatus::Authorized,
+            Self::Device(_) => FlowStatus::AwaitingAuthorization,
+            Self::Revoking(_) => FlowStatus::LoggingOut,
             Self::Failed => FlowStatus::Failed,
         }
     }

@@ -198,7 +198,7 @@ impl AuthFlow {
         }
     }
 
-    fn store_tokens(&mut self, now: Timestamp, set: TokenSet) {
+    pub(super) fn store_tokens(&mut self, now: Timestamp, set: TokenSet) {
         let issuer = self
             .server
             .as_ref()

@@ -379,6 +379,7 @@ pub struct ClientMetadata {
     client_name: String,
     redirect_uris: Vec<String>,
     refresh_tokens: bool,
+    device_code: bool,
     auth_method: TokenEndpointAuthMethod,
     application_type: Option<ApplicationType>,
     scope: Scopes,
@@ -398,6 +399,7 @@ impl ClientMetadata {
             client_name: client_name.into(),
             redirect_uris: Vec::new(),
             refresh_tokens: false,
+            device_code: false,
             auth_method: TokenEndpointAuthMethod::None,
             application_type: None,
             scope: Scopes::new(),
@@ -425,6 +427,14 @@ impl ClientMetadata {
     #[must_use]
     pub fn with_refresh_tokens(mut self) -> Self {
         self.refresh_tokens = true;
+        self
+    }
+
+    /// Also ask for the device authorization grant (RFC 8628): `grant_types` gains
+    /// `urn:ietf:params:oauth:grant-type:device_code`.
+    #[must_use]
+    pub fn with_device_code_grant(mut self) -> Self {
+        self.device_code = true;
         self
     }
 
@@ -559,13 +569,15 @@ impl ClientMetadata {
     }
 
     /// `grant_types`: `authorization_code`, plus `refresh_token` when refresh tokens are wanted
-    ///
+    /// plus the device code grant when asked for.
     #[must_use]
     pub fn grant_types(&self) -> &'static [&'static str] {
-        if self.refresh_tokens {
-            &["authorization_code", "refresh_token"]
-        } else {
-            &["authorization_code"]
+        const DEVICE: &str = crate::device::DEVICE_CODE_GRANT_TYPE;
+        match (self.refresh_tokens, self.device_code) {
+            (true, false) => &["authorization_code", "refresh_token"],
+            (false, false) => &["authorization_code"],
+            (true, true) => &["authorization_code", "refresh_token", DEVICE],
+            (false, true) => &["authorization_code", DEVICE],
         }
     }
 
