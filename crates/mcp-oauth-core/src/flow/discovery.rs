@@ -393,7 +393,7 @@ impl AuthFlow {
         &self,
         md: &AuthorizationServerMetadata,
     ) -> Result<(), ServerMetadataError> {
-        if self.config.is_client_credentials() {
+        if self.config.is_headless() {
             md.checked_endpoint(Endpoint::Token, &self.config.url_policy)?
                 .ok_or(ServerMetadataError::MissingEndpoint("token_endpoint"))?;
             Ok(())

@@ -38,6 +38,10 @@ pub enum RequestPurpose {
     Refresh,
     /// Client credentials grant (RFC 6749 §4.4).
     ClientCredentials,
+    /// Token exchange at the enterprise IdP for an ID-JAG (RFC 8693, SEP-990).
+    TokenExchange,
+    /// JWT bearer grant (RFC 7523 §2.1; SEP-1933, SEP-990).
+    JwtBearer,
 }
 
 impl fmt::Display for RequestPurpose {
@@ -50,6 +54,8 @@ impl fmt::Display for RequestPurpose {
             Self::CodeExchange => "code exchange",
             Self::Refresh => "refresh",
             Self::ClientCredentials => "client credentials",
+            Self::TokenExchange => "token exchange",
+            Self::JwtBearer => "jwt-bearer grant",
         })
     }
 }
@@ -111,6 +117,15 @@ pub enum Event {
     /// The persistent state changed: store [`AuthFlow::persisted_state`](super::AuthFlow::persisted_state)
     /// now, before using new tokens (checklist F-4).
     StateChanged,
+    /// A JWT bearer grant is due and the flow was configured with
+    /// [`AssertionSource::OnDemand`](super::AssertionSource::OnDemand): obtain a fresh workload
+    /// JWT whose audience is `issuer` and hand it to
+    /// [`AuthFlow::handle_assertion`](super::AuthFlow::handle_assertion).
+    AssertionRequired {
+        /// The authorization server's issuer, the audience the assertion must name (RFC 7523
+        /// §3).
+        issuer: String,
+    },
     /// The attempt failed; the error carries the discovery report. Terminal for this attempt: a
     /// later challenge or [`AuthFlow::start`](super::AuthFlow::start) may begin another.
     Failed(FlowError),
@@ -128,8 +143,11 @@ pub enum FlowStatus {
     Registering,
     /// Waiting for the browser to come back with the authorization response.
     AwaitingAuthorization,
-    /// Requesting tokens (code exchange, refresh or client credentials).
+    /// Requesting tokens (code exchange, refresh, client credentials, token exchange or a JWT
+    /// bearer grant).
     RequestingToken,
+    /// Waiting for the caller's assertion ([`Event::AssertionRequired`]).
+    AwaitingAssertion,
     /// A token is held.
     Authorized,
     /// The last attempt failed.

@@ -157,6 +157,7 @@ use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+mod assertion;
 mod authorization;
 mod config;
 mod discovery;
@@ -169,6 +170,7 @@ mod rng;
 mod state;
 mod tokens;
 
+pub use assertion::{AssertionSource, IdpConfig};
 pub use config::{
     AsListed, ClientConfig, DuplicatePolicy, FlowConfig, PreRegisteredClient,
     SelectAuthorizationServer,
@@ -456,9 +458,17 @@ impl AuthFlow {
         if matches!(self.state, State::Authorized) && self.renewal_at().is_some_and(|at| now >= at)
         {
             self.report.note(ReportNote::RefreshDue);
+            let has_rt = self
+                .tokens
+                .as_ref()
+                .is_some_and(|t| t.set.refresh_token().is_some());
             if self.config.is_client_credentials() {
                 let scopes = self.tokens.as_ref().map(|t| t.set.scope().clone());
                 self.begin_client_credentials(now, scopes, false);
+            } else if self.config.is_assertion_grant() && !has_rt {
+                // Repeat the grant; the token stays usable until the new one arrives.
+                let scopes = self.tokens.as_ref().map(|t| t.set.scope().clone());
+                self.begin_assertion_grant(now, scopes, false);
             } else {
                 self.begin_refresh(now);
             }
@@ -564,6 +574,8 @@ impl AuthFlow {
     fn goal(&self, scopes: Option<Scopes>) -> Goal {
         if self.config.is_client_credentials() {
             Goal::ClientCredentials(scopes)
+        } else if self.config.is_assertion_grant() {
+            Goal::Assertion(scopes)
         } else {
             Goal::Authorize(scopes)
         }
