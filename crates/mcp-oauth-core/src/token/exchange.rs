@@ -410,6 +410,7 @@ pub fn parse_token_exchange_response(
 mod tests {
     use super::*;
     use crate::token::TokenErrorCode;
+    use alloc::string::ToString;
     use alloc::vec;
 
     const NOW: Timestamp = Timestamp::from_unix_seconds(1_700_000_000);
