@@ -355,7 +355,19 @@ pub fn parse_token_exchange_response(
             return Err(TokenResponseError::InvalidMember("access_token").into());
         }
     };
-    let leaks = |text: &str| !text.is_empty() && text.contains(token.as_str());
+    // Server text shown in an error must not carry a credential of the same body: neither
+    // contain one nor be a sizeable piece of one.
+    let refresh = match &m.refresh_token {
+        Some(Value::String(s)) => s.as_str(),
+        _ => "",
+    };
+    let leaks = |text: &str| {
+        [token.as_str(), refresh].iter().any(|secret| {
+            !secret.is_empty()
+                && !text.is_empty()
+                && (text.contains(secret) || (text.len() >= 8 && secret.contains(text)))
+        })
+    };
     let issued_token_type = match m.issued_token_type.take() {
         Some(Value::String(t)) if !t.is_empty() => t,
         None | Some(Value::Null | Value::String(_)) => {
@@ -476,6 +488,14 @@ mod tests {
         );
         assert_eq!(
             e(r#"{"access_token":"jag","issued_token_type":"jag-is-here","token_type":"N_A"}"#),
+            TokenExchangeError::UnexpectedIssuedTokenType("[redacted]".into())
+        );
+        assert_eq!(
+            e(r#"{"access_token":"abcdefghijkl","issued_token_type":"cdefghij","token_type":"N_A"}"#),
+            TokenExchangeError::UnexpectedIssuedTokenType("[redacted]".into())
+        );
+        assert_eq!(
+            e(r#"{"access_token":"j","refresh_token":"rt-0123456789","issued_token_type":"rt-0123456789","token_type":"N_A"}"#),
             TokenExchangeError::UnexpectedIssuedTokenType("[redacted]".into())
         );
         assert_eq!(
