@@ -53,7 +53,11 @@ fn world(config: FlowConfig, expires_in: u64, refresh: bool) -> World {
     let mut md = as_metadata(AS);
     md["grant_types_supported"] = serde_json::json!([GRANT_TYPE_JWT_BEARER, "refresh_token"]);
     w.serve("GET", AS_META, 200, md);
-    w.trap("POST", "https://auth.example.com/register", "no-registration");
+    w.trap(
+        "POST",
+        "https://auth.example.com/register",
+        "no-registration",
+    );
     w.trap("GET", "https://auth.example.com/authorize", "no-browser");
     w
 }
@@ -170,7 +174,10 @@ fn wif_on_demand_asks_for_a_fresh_assertion_before_each_grant() {
         .unwrap();
     w.drive();
     assert_eq!(w.flow.status(), FlowStatus::Authorized);
-    assert_eq!(token_requests(&w)[0].param("assertion"), Some("eyJ.fresh-1.sig"));
+    assert_eq!(
+        token_requests(&w)[0].param("assertion"),
+        Some("eyJ.fresh-1.sig")
+    );
     assert_eq!(token_requests(&w)[0].param("scope"), None);
     // Renewal asks again; the held token stays usable meanwhile.
     assert!(w.fire_timeout());
@@ -181,7 +188,10 @@ fn wif_on_demand_asks_for_a_fresh_assertion_before_each_grant() {
         .handle_assertion(now, Assertion::new("eyJ.fresh-2.sig".into()))
         .unwrap();
     w.drive();
-    assert_eq!(token_requests(&w)[1].param("assertion"), Some("eyJ.fresh-2.sig"));
+    assert_eq!(
+        token_requests(&w)[1].param("assertion"),
+        Some("eyJ.fresh-2.sig")
+    );
     assert_eq!(
         w.flow.authorization_header(w.now).unwrap().as_str(),
         "Bearer at-2"
@@ -220,7 +230,11 @@ fn enterprise_exchange_then_jwt_bearer_e2_e5() {
     assert_eq!(w.flow.status(), FlowStatus::Authorized);
     let urls: Vec<&str> = w.requests.iter().map(|r| r.url.as_str()).collect();
     assert_eq!(urls, [PRM_URL, AS_META, IDP_TOKEN, AS_TOKEN]);
-    assert!(w.checks.passed("token-exchange-params"), "{:?}", w.checks.all());
+    assert!(
+        w.checks.passed("token-exchange-params"),
+        "{:?}",
+        w.checks.all()
+    );
     let [exchange, grant] = token_requests(&w)[..] else {
         panic!("two token requests expected");
     };
@@ -319,7 +333,9 @@ fn enterprise_idp_errors_are_typed_e6() {
             AS_META => json(200, as_metadata(AS)),
             _ => json(400, serde_json::json!({"error": "invalid_target"})),
         };
-        let Reply::Http(resp) = reply else { unreachable!() };
+        let Reply::Http(resp) = reply else {
+            unreachable!()
+        };
         w.flow.handle_response(w.now, id, resp);
     }
     while let Some(event) = w.flow.poll_event() {
@@ -357,6 +373,9 @@ fn configuration_is_checked_before_any_request() {
     let config = FlowConfig::new(RS, ClientConfig::jwt_bearer(AssertionSource::OnDemand));
     let mut w = world(config, 3600, false);
     let err = w.challenge(challenge(401, None)).unwrap_err();
-    assert_eq!(err, FlowErrorKind::Config(ConfigError::AssertionGrantWithoutClient).to_string());
+    assert_eq!(
+        err,
+        FlowErrorKind::Config(ConfigError::AssertionGrantWithoutClient).to_string()
+    );
     assert!(w.requests.is_empty());
 }

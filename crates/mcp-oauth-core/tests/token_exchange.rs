@@ -222,7 +222,10 @@ fn empty_assertion_is_refused() {
         UrlPolicy::https_only(),
     )
     .unwrap_err();
-    assert_eq!(e.to_string(), "token request parameter `assertion` is empty");
+    assert_eq!(
+        e.to_string(),
+        "token request parameter `assertion` is empty"
+    );
     let extra = TokenRequest::client_credentials("https://mcp.example/mcp", &Scopes::new())
         .extra_param("assertion", "x")
         .build(

@@ -14,8 +14,8 @@ use mcp_oauth_core::flow::{
     AssertionSource, AuthFlow, ClientConfig, Event, FlowConfig, FlowError, FlowErrorKind,
     FlowStatus, IdpConfig, PreRegisteredClient,
 };
-use mcp_oauth_core::secret::Assertion;
 use mcp_oauth_core::http::{HeaderValue as CoreHeaderValue, HttpResponse};
+use mcp_oauth_core::secret::Assertion;
 use mcp_oauth_core::urls::{UrlPolicy, is_loopback_url};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use tracing::Instrument as _;
@@ -315,11 +315,10 @@ enum AssertionGrant {
 impl AssertionGrant {
     fn flow_config(&self, mcp_url: &str) -> FlowConfig {
         match self {
-            Self::Workload { client, .. } => FlowConfig::new(
-                mcp_url,
-                ClientConfig::jwt_bearer(AssertionSource::OnDemand),
-            )
-            .pre_registered(client.clone()),
+            Self::Workload { client, .. } => {
+                FlowConfig::new(mcp_url, ClientConfig::jwt_bearer(AssertionSource::OnDemand))
+                    .pre_registered(client.clone())
+            }
             Self::Enterprise { client, idp } => {
                 FlowConfig::new(mcp_url, ClientConfig::enterprise(idp.clone()))
                     .pre_registered(client.clone())

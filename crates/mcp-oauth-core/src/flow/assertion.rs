@@ -127,7 +127,11 @@ impl AuthFlow {
     ///
     /// [`FlowErrorKind::NoAssertionRequested`] when the flow is not waiting for an assertion
     /// (the assertion is dropped, and the flow is unchanged).
-    pub fn handle_assertion(&mut self, now: Timestamp, assertion: Assertion) -> Result<(), FlowError> {
+    pub fn handle_assertion(
+        &mut self,
+        now: Timestamp,
+        assertion: Assertion,
+    ) -> Result<(), FlowError> {
         match core::mem::replace(&mut self.state, State::Idle) {
             State::AwaitingAssertion(scopes) => {
                 self.send_jwt_bearer(now, assertion, scopes);

@@ -3,7 +3,8 @@
 //! [`AuthFlow`] drives discovery (RFC 9728, RFC 8414, OpenID Connect Discovery, the 2025-03-26
 //! legacy fallback), client identity (pre-registration, Client ID Metadata Documents, RFC 7591),
 //! authorization (RFC 6749 §4.1 with RFC 7636 PKCE, RFC 8707 `resource`, RFC 9207 `iss`), the
-//! token requests (code exchange, refresh, client credentials), step-up (RFC 6750 §3.1) and
+//! token requests (code exchange, refresh, client credentials, the RFC 7523 JWT bearer grant and
+//! the RFC 8693 token exchange of enterprise-managed authorization), step-up (RFC 6750 §3.1) and
 //! proactive renewal, without doing any IO. It composes the other modules of this crate.
 //!
 //! # The drive loop
@@ -19,6 +20,7 @@
 //! | [`AuthFlow::handle_redirect`] | the browser came back to the redirect URI |
 //! | [`AuthFlow::handle_timeout`] | the time from [`AuthFlow::poll_timeout`] was reached |
 //! | [`AuthFlow::handle_resource_success`] | an MCP request carrying the token succeeded |
+//! | [`AuthFlow::handle_assertion`] | the caller's workload JWT, after [`Event::AssertionRequired`] |
 //!
 //! **The drain rule**: after every `handle_*` call (and after [`AuthFlow::new`] /
 //! [`AuthFlow::restore`]), call [`AuthFlow::poll_request`] and [`AuthFlow::poll_event`] until
@@ -71,6 +73,12 @@
 //!   a second: `poll_timeout` always moves forward after a renewal. `invalid_grant` drops
 //!   the tokens and starts a full authorization (F-6); a refresh without a new refresh token keeps
 //!   the old one (F-3).
+//! - **Assertion grants** ([`ClientConfig::jwt_bearer`], [`ClientConfig::enterprise`]): after
+//!   discovery and with a pre-registered client for the authorization server, a JWT bearer
+//!   grant (RFC 7523 §2.1) with the workload's JWT ([`AssertionSource`]), or first an RFC 8693
+//!   token exchange at the enterprise IdP for an ID-JAG (`audience` = issuer, `resource` = the
+//!   PRM `resource`). No browser, no registration; a refused grant fails the attempt (no retry,
+//!   no other grant); renewal repeats the grant unless a refresh token was issued.
 //! - **Randomness**: every PKCE verifier and `state` is `HMAC-SHA256(seed, label ‖ counter)`, a
 //!   deterministic CSPRNG keyed by the caller's 32-byte seed: the same seed gives the same
 //!   transcript. Give each flow (and each [`AuthFlow::restore`]) a fresh seed from the OS CSPRNG.

@@ -448,11 +448,15 @@ mod tests {
             "{{\n \"access_token\":\"{RFC8693_EXAMPLE_TOKEN}\",\n \"issued_token_type\":\n     \"urn:ietf:params:oauth:token-type:access_token\",\n \"token_type\":\"Bearer\",\n \"expires_in\":60\n}}"
         );
         let r = json(200, &body);
-        let t = parse_token_exchange_response(&r, NOW, &Scopes::new(), Some(TOKEN_TYPE_ACCESS_TOKEN))
-            .unwrap();
+        let t =
+            parse_token_exchange_response(&r, NOW, &Scopes::new(), Some(TOKEN_TYPE_ACCESS_TOKEN))
+                .unwrap();
         assert_eq!(t.issued_token_type(), TOKEN_TYPE_ACCESS_TOKEN);
         assert_eq!(t.token_type(), "Bearer");
-        assert_eq!(t.expires_at(), Some(Timestamp::from_unix_seconds(1_700_000_060)));
+        assert_eq!(
+            t.expires_at(),
+            Some(Timestamp::from_unix_seconds(1_700_000_060))
+        );
         assert!(t.refresh_token().is_none());
         assert!(!alloc::format!("{t:?}").contains("eyJhbGciOiJFUzI1NiIs"));
         assert_eq!(t.into_access_token().secret(), RFC8693_EXAMPLE_TOKEN);
@@ -491,19 +495,27 @@ mod tests {
             TokenExchangeError::UnexpectedIssuedTokenType("[redacted]".into())
         );
         assert_eq!(
-            e(r#"{"access_token":"abcdefghijkl","issued_token_type":"cdefghij","token_type":"N_A"}"#),
+            e(
+                r#"{"access_token":"abcdefghijkl","issued_token_type":"cdefghij","token_type":"N_A"}"#
+            ),
             TokenExchangeError::UnexpectedIssuedTokenType("[redacted]".into())
         );
         assert_eq!(
-            e(r#"{"access_token":"j","refresh_token":"rt-0123456789","issued_token_type":"rt-0123456789","token_type":"N_A"}"#),
+            e(
+                r#"{"access_token":"j","refresh_token":"rt-0123456789","issued_token_type":"rt-0123456789","token_type":"N_A"}"#
+            ),
             TokenExchangeError::UnexpectedIssuedTokenType("[redacted]".into())
         );
         assert_eq!(
-            e(r#"{"issued_token_type":"urn:ietf:params:oauth:token-type:id-jag","token_type":"N_A"}"#),
+            e(
+                r#"{"issued_token_type":"urn:ietf:params:oauth:token-type:id-jag","token_type":"N_A"}"#
+            ),
             TokenExchangeError::Response(TokenResponseError::MissingAccessToken)
         );
         assert_eq!(
-            e(r#"{"issued_token_type":"urn:ietf:params:oauth:token-type:id-jag","access_token":"j"}"#),
+            e(
+                r#"{"issued_token_type":"urn:ietf:params:oauth:token-type:id-jag","access_token":"j"}"#
+            ),
             TokenExchangeError::Response(TokenResponseError::MissingTokenType)
         );
         assert_eq!(
@@ -532,10 +544,16 @@ mod tests {
         let auth = ClientAuth::None {
             client_id: "c".into(),
         };
-        let build = |r: TokenExchangeRequest| r.build("https://idp/token", &auth, UrlPolicy::https_only());
+        let build =
+            |r: TokenExchangeRequest| r.build("https://idp/token", &auth, UrlPolicy::https_only());
         let base = || SubjectToken::new("id".into());
         assert_eq!(
-            build(TokenExchangeRequest::new(SubjectToken::new(String::new()), TOKEN_TYPE_ID_TOKEN, "https://r")).unwrap_err(),
+            build(TokenExchangeRequest::new(
+                SubjectToken::new(String::new()),
+                TOKEN_TYPE_ID_TOKEN,
+                "https://r"
+            ))
+            .unwrap_err(),
             TokenRequestError::EmptyParameter("subject_token")
         );
         assert_eq!(
@@ -543,16 +561,24 @@ mod tests {
             TokenRequestError::EmptyParameter("subject_token_type")
         );
         assert_eq!(
-            build(TokenExchangeRequest::new(base(), TOKEN_TYPE_ID_TOKEN, "https://r").audience("")).unwrap_err(),
+            build(TokenExchangeRequest::new(base(), TOKEN_TYPE_ID_TOKEN, "https://r").audience(""))
+                .unwrap_err(),
             TokenRequestError::EmptyParameter("audience")
         );
         assert_eq!(
-            build(TokenExchangeRequest::new(base(), TOKEN_TYPE_ID_TOKEN, "https://r").requested_token_type("")).unwrap_err(),
+            build(
+                TokenExchangeRequest::new(base(), TOKEN_TYPE_ID_TOKEN, "https://r")
+                    .requested_token_type("")
+            )
+            .unwrap_err(),
             TokenRequestError::EmptyParameter("requested_token_type")
         );
         assert!(matches!(
-            TokenExchangeRequest::new(base(), TOKEN_TYPE_ID_TOKEN, "https://r")
-                .build("http://idp.example/token", &auth, UrlPolicy::https_only().allow_loopback_http()),
+            TokenExchangeRequest::new(base(), TOKEN_TYPE_ID_TOKEN, "https://r").build(
+                "http://idp.example/token",
+                &auth,
+                UrlPolicy::https_only().allow_loopback_http()
+            ),
             Err(TokenRequestError::Endpoint(_))
         ));
         let two = build(

@@ -356,9 +356,11 @@ const RESERVED: &[&str] = &[
 
 /// A token request, ready to be turned into an [`HttpRequest`] by [`TokenRequest::build`].
 ///
-/// Three grants are offered: [`authorization_code`](Self::authorization_code),
-/// [`refresh`](Self::refresh) / [`refresh_narrowed`](Self::refresh_narrowed) and
-/// [`client_credentials`](Self::client_credentials). Every one carries `resource` (RFC 8707,
+/// Four grants are offered: [`authorization_code`](Self::authorization_code),
+/// [`refresh`](Self::refresh) / [`refresh_narrowed`](Self::refresh_narrowed),
+/// [`client_credentials`](Self::client_credentials) and [`jwt_bearer`](Self::jwt_bearer)
+/// (RFC 7523); the RFC 8693 token exchange is built by
+/// [`TokenExchangeRequest`](super::TokenExchangeRequest). Every one carries `resource` (RFC 8707,
 /// checklist T-10), sent exactly as given. There is deliberately no way to set a scope on a
 /// refresh that is wider than the grant (F-2), and no scope on a code exchange (the scope was
 /// fixed by the authorization request).
