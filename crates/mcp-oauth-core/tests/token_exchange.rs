@@ -226,15 +226,19 @@ fn empty_assertion_is_refused() {
         e.to_string(),
         "token request parameter `assertion` is empty"
     );
-    let extra = TokenRequest::client_credentials("https://mcp.example/mcp", &Scopes::new())
-        .extra_param("assertion", "x")
-        .build(
-            "https://as.example/token",
-            &ClientAuth::None {
-                client_id: "c".into(),
-            },
-            UrlPolicy::https_only(),
-        )
-        .unwrap_err();
+    let extra = TokenRequest::jwt_bearer(
+        Assertion::new("a".into()),
+        "https://mcp.example/mcp",
+        &Scopes::new(),
+    )
+    .extra_param("assertion", "x")
+    .build(
+        "https://as.example/token",
+        &ClientAuth::None {
+            client_id: "c".into(),
+        },
+        UrlPolicy::https_only(),
+    )
+    .unwrap_err();
     assert_eq!(extra.to_string(), "extra parameter `assertion` is reserved");
 }

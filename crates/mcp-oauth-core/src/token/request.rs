@@ -330,6 +330,23 @@ impl Grant {
             Self::TokenExchange(_) => super::exchange::GRANT_TYPE_TOKEN_EXCHANGE,
         }
     }
+
+    /// Grant-specific parameter names, reserved for this grant only (an `audience` extra
+    /// parameter is common with client credentials, for example).
+    fn own_params(&self) -> &'static [&'static str] {
+        match self {
+            Self::JwtBearer { .. } => &["assertion"],
+            Self::TokenExchange(_) => &[
+                "subject_token",
+                "subject_token_type",
+                "requested_token_type",
+                "audience",
+                "actor_token",
+                "actor_token_type",
+            ],
+            _ => &[],
+        }
+    }
 }
 
 /// Parameter names the request sets itself; extra parameters may not use them.
@@ -345,13 +362,6 @@ const RESERVED: &[&str] = &[
     "client_secret",
     "client_assertion",
     "client_assertion_type",
-    "assertion",
-    "subject_token",
-    "subject_token_type",
-    "requested_token_type",
-    "audience",
-    "actor_token",
-    "actor_token_type",
 ];
 
 /// A token request, ready to be turned into an [`HttpRequest`] by [`TokenRequest::build`].
@@ -666,7 +676,8 @@ impl TokenRequest {
             if name.is_empty() {
                 return Err(empty("extra parameter name"));
             }
-            if RESERVED.contains(&name.as_str()) {
+            if RESERVED.contains(&name.as_str()) || self.grant.own_params().contains(&name.as_str())
+            {
                 return Err(TokenRequestError::ReservedParameter(name.clone()));
             }
             let seen_before = self
