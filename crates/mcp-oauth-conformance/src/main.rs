@@ -13,9 +13,16 @@
 //!   the offline replay in `crates/mcp-oauth-core/tests/flow_conformance.rs`: TypeScript-SDK
 //!   path-prefix `resource` match, loopback http allowed, the suite's Client ID Metadata
 //!   Document URL `https://conformance-test.local/client-metadata.json`, legacy (2025-03-26)
-//!   fallback on; `auth/client-credentials-*` use the client credentials grant.
+//!   fallback on; `auth/client-credentials-*` use the client credentials grant;
+//!   `auth/wif-jwt-bearer` uses workload identity federation (SEP-1933) with the context's
+//!   `valid_jwt`; `auth/enterprise-managed-authorization` and
+//!   `auth/cross-app-access-complete-flow` use enterprise-managed authorization (SEP-990) with
+//!   the context's `idp_token_endpoint`, `idp_client_id` and `idp_id_token`. These modes declare
+//!   their extension (`io.modelcontextprotocol/auth/wif`,
+//!   `io.modelcontextprotocol/enterprise-managed-authorization`) in the client capabilities.
 //! - `MCP_CONFORMANCE_CONTEXT`: JSON with pre-registered credentials (`client_id`,
-//!   `client_secret`), used as a pre-registered client (or the client credentials client).
+//!   `client_secret`), used as a pre-registered client (or the client credentials client, or
+//!   the client at the authorization server in the two JWT bearer modes).
 //! - `MCP_CONFORMANCE_PROTOCOL_VERSION`: the MCP protocol version to request (default
 //!   `2025-11-25`).
 //! - `MCP_CALL_TOOL`: the tool to call with `{}` arguments (default: the first listed tool).
@@ -41,9 +48,10 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use mcp_oauth_core::flow::{FlowConfig, PreRegisteredClient};
+use mcp_oauth_core::flow::{FlowConfig, IdpConfig, PreRegisteredClient};
 use mcp_oauth_core::metadata::resource::ResourceMatch;
-use mcp_oauth_core::secret::ClientSecret;
+use mcp_oauth_core::secret::{Assertion, ClientSecret, SubjectToken};
+use mcp_oauth_core::token::ClientAuth;
 use mcp_oauth_core::urls::UrlPolicy;
 use mcp_oauth_reqwest::{AuthorizedClient, RedirectFollower};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
@@ -150,6 +158,42 @@ impl Settings {
             .as_deref()
             .is_some_and(|s| s.starts_with("auth/client-credentials"))
     }
+
+    /// The JWT bearer mode the scenario asks for, if any.
+    fn assertion_mode(&self) -> Option<AssertionMode> {
+        match self.scenario.as_deref()? {
+            "auth/wif-jwt-bearer" => Some(AssertionMode::Workload),
+            "auth/enterprise-managed-authorization" | "auth/cross-app-access-complete-flow" => {
+                Some(AssertionMode::Enterprise)
+            }
+            _ => None,
+        }
+    }
+
+    /// The extension the client declares in its capabilities (`capabilities.extensions`).
+    fn extension(&self) -> Option<&'static str> {
+        Some(match self.assertion_mode()? {
+            AssertionMode::Workload => "io.modelcontextprotocol/auth/wif",
+            AssertionMode::Enterprise => "io.modelcontextprotocol/enterprise-managed-authorization",
+        })
+    }
+
+    /// The client capabilities sent in `initialize` (or `_meta` on the stateless wire).
+    fn capabilities(&self) -> Value {
+        match self.extension() {
+            Some(ext) => json!({"extensions": {ext: {}}}),
+            None => json!({}),
+        }
+    }
+}
+
+/// The two JWT bearer modes (RFC 7523 §2.1).
+#[derive(Clone, Copy)]
+enum AssertionMode {
+    /// Workload identity federation (SEP-1933).
+    Workload,
+    /// Enterprise-managed authorization (SEP-990): token exchange at the IdP first.
+    Enterprise,
 }
 
 async fn run() -> Result<(), String> {
@@ -180,7 +224,35 @@ fn build_client(settings: &Settings) -> Result<AuthorizedClient, String> {
         .follow_redirects(follower);
     let scenario_mode = settings.scenario.is_some();
     let mut pre_registered = settings.context_client();
-    if settings.is_client_credentials() {
+    if let Some(mode) = settings.assertion_mode() {
+        let client = pre_registered
+            .take()
+            .ok_or("a jwt-bearer scenario needs `client_id` in MCP_CONFORMANCE_CONTEXT")?;
+        let text = |key: &str| {
+            settings
+                .context_text(key)
+                .ok_or_else(|| format!("MCP_CONFORMANCE_CONTEXT has no `{key}`"))
+        };
+        match mode {
+            AssertionMode::Workload => {
+                let jwt = text("valid_jwt")?;
+                println!("client: workload identity (jwt-bearer grant), the context's valid_jwt");
+                builder = builder
+                    .workload_identity(client, move |_issuer| Some(Assertion::new(jwt.clone())));
+            }
+            AssertionMode::Enterprise => {
+                let idp = IdpConfig::new(
+                    text("idp_token_endpoint")?,
+                    ClientAuth::None {
+                        client_id: text("idp_client_id")?,
+                    },
+                    SubjectToken::new(text("idp_id_token")?),
+                );
+                println!("client: enterprise-managed (token exchange at the IdP, then jwt-bearer)");
+                builder = builder.enterprise(client, idp);
+            }
+        }
+    } else if settings.is_client_credentials() {
         let client = pre_registered
             .take()
             .ok_or("a client credentials scenario needs `client_id` in MCP_CONFORMANCE_CONTEXT")?;
@@ -227,6 +299,8 @@ struct Mcp {
     next_id: u64,
     /// The SEP-2575 stateless wire (no `initialize`, `_meta` on every request).
     stateless: bool,
+    /// The client capabilities (`_meta` on the stateless wire).
+    capabilities: Value,
 }
 
 impl Mcp {
@@ -237,6 +311,7 @@ impl Mcp {
             session_id: None,
             next_id: 1,
             stateless: !STATEFUL_VERSIONS.contains(&settings.protocol_version.as_str()),
+            capabilities: settings.capabilities(),
         }
     }
 
@@ -287,7 +362,7 @@ impl Mcp {
                 "initialize",
                 json!({
                     "protocolVersion": settings.protocol_version,
-                    "capabilities": {},
+                    "capabilities": settings.capabilities(),
                     "clientInfo": {"name": CLIENT_NAME, "version": env!("CARGO_PKG_VERSION")},
                 }),
             )
@@ -333,7 +408,7 @@ impl Mcp {
                     "io.modelcontextprotocol/protocolVersion": self.protocol_version,
                     "io.modelcontextprotocol/clientInfo":
                         {"name": CLIENT_NAME, "version": env!("CARGO_PKG_VERSION")},
-                    "io.modelcontextprotocol/clientCapabilities": {},
+                    "io.modelcontextprotocol/clientCapabilities": self.capabilities,
                 }),
             );
         }

@@ -154,6 +154,22 @@ secret_string!(
 );
 
 secret_string!(
+    /// A JWT used as an authorization grant (RFC 7523 §2.1, the `assertion` of a
+    /// `urn:ietf:params:oauth:grant-type:jwt-bearer` token request): a workload identity token
+    /// (SEP-1933) or an Identity Assertion JWT Authorization Grant (ID-JAG, SEP-990). A bearer
+    /// credential: whoever holds it until it expires can obtain tokens with it. Treated as opaque:
+    /// the library never decodes it.
+    Assertion, clone = true
+);
+
+secret_string!(
+    /// The `subject_token` of an RFC 8693 token exchange (§2.1): for enterprise-managed
+    /// authorization (SEP-990), the user's OpenID Connect ID token from the enterprise IdP. Sent
+    /// only to the IdP's token endpoint. Treated as opaque: the library never decodes it.
+    SubjectToken, clone = true
+);
+
+secret_string!(
     /// An initial access token for a protected registration endpoint (RFC 7591 §3).
     InitialAccessToken, clone = true
 );

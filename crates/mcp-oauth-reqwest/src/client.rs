@@ -13,10 +13,11 @@ use mcp_oauth_batteries::{
 };
 use mcp_oauth_core::Timestamp;
 use mcp_oauth_core::flow::{
-    AuthFlow, ClientConfig, Event, FlowConfig, FlowError, FlowErrorKind, FlowStatus, LogoutOutcome,
-    PreRegisteredClient,
+    AssertionSource, AuthFlow, ClientConfig, Event, FlowConfig, FlowError, FlowErrorKind,
+    FlowStatus, IdpConfig, LogoutOutcome, PreRegisteredClient,
 };
 use mcp_oauth_core::http::{HeaderValue as CoreHeaderValue, HttpResponse};
+use mcp_oauth_core::secret::Assertion;
 use mcp_oauth_core::urls::{UrlPolicy, is_loopback_url};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use tracing::Instrument as _;
@@ -49,6 +50,7 @@ pub struct AuthorizedClientBuilder {
     limits: Limits,
     configure: Option<Arc<Configure>>,
     client_credentials: Option<PreRegisteredClient>,
+    assertion_grant: Option<AssertionGrant>,
     redirect_uri: Option<String>,
     authorization_timeout: Duration,
     lock_timeout: Duration,
@@ -142,6 +144,67 @@ impl AuthorizedClientBuilder {
         self
     }
 
+    /// Use workload identity federation (SEP-1933): an RFC 7523 JWT bearer grant with a
+    /// workload JWT from `provider`, as the pre-registered `client` (usually with no secret:
+    /// `none` authentication sends its `client_id`). Never registers, never runs the
+    /// interactive step, never falls back to another grant.
+    ///
+    /// `provider` is called with the authorization server's issuer (the audience the JWT must
+    /// name) before every grant, renewals included, so it can read a token file that the
+    /// platform rotates; `None` makes the attempt fail with [`Error::NoAssertion`].
+    ///
+    /// ```
+    /// # use mcp_oauth_reqwest::AuthorizedClient;
+    /// # use mcp_oauth_core::flow::PreRegisteredClient;
+    /// # use mcp_oauth_core::secret::Assertion;
+    /// let builder = AuthorizedClient::builder("https://mcp.example.com/mcp").workload_identity(
+    ///     PreRegisteredClient::new("https://auth.example.com", "my-workload"),
+    ///     |_issuer| {
+    ///         let jwt = std::fs::read_to_string("/var/run/secrets/tokens/mcp").ok()?;
+    ///         Some(Assertion::new(jwt.trim().to_owned()))
+    ///     },
+    /// );
+    /// # let _ = builder;
+    /// ```
+    pub fn workload_identity(
+        mut self,
+        client: PreRegisteredClient,
+        provider: impl Fn(&str) -> Option<Assertion> + Send + Sync + 'static,
+    ) -> Self {
+        self.assertion_grant = Some(AssertionGrant::Workload {
+            client,
+            provider: Arc::new(provider),
+        });
+        self
+    }
+
+    /// Use enterprise-managed authorization (SEP-990): after discovery, exchange the user's ID
+    /// token at the enterprise IdP (`idp`) for an ID-JAG, then present it at the MCP
+    /// authorization server in an RFC 7523 JWT bearer grant as the pre-registered `client`.
+    /// Never registers, never runs the interactive step.
+    ///
+    /// ```
+    /// # use mcp_oauth_reqwest::AuthorizedClient;
+    /// # use mcp_oauth_core::flow::{IdpConfig, PreRegisteredClient};
+    /// # use mcp_oauth_core::secret::{ClientSecret, SubjectToken};
+    /// # use mcp_oauth_core::token::ClientAuth;
+    /// let idp = IdpConfig::new(
+    ///     "https://idp.example.com/oauth2/token",
+    ///     ClientAuth::None { client_id: "client-at-idp".into() },
+    ///     SubjectToken::new("eyJ…".into()),
+    /// );
+    /// let builder = AuthorizedClient::builder("https://mcp.example.com/mcp").enterprise(
+    ///     PreRegisteredClient::new("https://auth.example.com", "client-at-as")
+    ///         .with_secret(ClientSecret::new("s3cret".into())),
+    ///     idp,
+    /// );
+    /// # let _ = builder;
+    /// ```
+    pub fn enterprise(mut self, client: PreRegisteredClient, idp: IdpConfig) -> Self {
+        self.assertion_grant = Some(AssertionGrant::Enterprise { client, idp });
+        self
+    }
+
     /// A fixed redirect URI (for a pre-registered client). Default: the stored one, else
     /// `http://127.0.0.1:<ephemeral port>/callback`.
     pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
@@ -211,6 +274,7 @@ impl AuthorizedClientBuilder {
             client_name: self.client_name,
             configure: self.configure,
             client_credentials: self.client_credentials,
+            assertion_grant: self.assertion_grant,
             authorization_timeout: self.authorization_timeout,
             device_authorization: self.device_authorization,
         };
@@ -243,8 +307,40 @@ struct Settings {
     client_name: String,
     configure: Option<Arc<Configure>>,
     client_credentials: Option<PreRegisteredClient>,
+    assertion_grant: Option<AssertionGrant>,
     authorization_timeout: Duration,
     device_authorization: bool,
+}
+
+/// The caller's workload JWT source (see [`AuthorizedClientBuilder::workload_identity`]).
+type AssertionProvider = dyn Fn(&str) -> Option<Assertion> + Send + Sync;
+
+/// A JWT bearer grant mode (SEP-1933, SEP-990).
+#[derive(Clone)]
+enum AssertionGrant {
+    Workload {
+        client: PreRegisteredClient,
+        provider: Arc<AssertionProvider>,
+    },
+    Enterprise {
+        client: PreRegisteredClient,
+        idp: IdpConfig,
+    },
+}
+
+impl AssertionGrant {
+    fn flow_config(&self, mcp_url: &str) -> FlowConfig {
+        match self {
+            Self::Workload { client, .. } => {
+                FlowConfig::new(mcp_url, ClientConfig::jwt_bearer(AssertionSource::OnDemand))
+                    .pre_registered(client.clone())
+            }
+            Self::Enterprise { client, idp } => {
+                FlowConfig::new(mcp_url, ClientConfig::enterprise(idp.clone()))
+                    .pre_registered(client.clone())
+            }
+        }
+    }
 }
 
 impl Settings {
@@ -260,6 +356,11 @@ impl Settings {
             ),
         }
         .authorization_timeout(self.authorization_timeout);
+        if let Some(grant) = &self.assertion_grant {
+            config = grant
+                .flow_config(&self.mcp_url)
+                .authorization_timeout(self.authorization_timeout);
+        }
         if self.device_authorization {
             config = config.device_authorization(true);
         }
@@ -357,6 +458,7 @@ impl AuthorizedClient {
             limits: Limits::default(),
             configure: None,
             client_credentials: None,
+            assertion_grant: None,
             redirect_uri: None,
             authorization_timeout: Duration::from_secs(600),
             lock_timeout: Duration::from_secs(60),
@@ -707,6 +809,20 @@ impl AuthorizedClient {
                     tracing::info!(error = %e, "authorization attempt failed");
                     device_waiting = false;
                     failure = Some(e);
+                }
+                Some(Event::AssertionRequired { issuer }) => {
+                    let assertion = match &self.inner.settings.assertion_grant {
+                        Some(AssertionGrant::Workload { provider, .. }) => provider(&issuer),
+                        _ => None,
+                    };
+                    let Some(assertion) = assertion else {
+                        self.reset(slot)?;
+                        return Err(Error::NoAssertion);
+                    };
+                    let now = self.inner.clock.now();
+                    if let Err(e) = slot.flow.handle_assertion(now, assertion) {
+                        failure = Some(e);
+                    }
                 }
                 Some(Event::Refreshed) => tracing::info!("token refreshed"),
                 Some(Event::Authorized) => {

@@ -20,7 +20,9 @@
 //!   listener), [`Interaction::Headless`] (paste the URL), [`Interaction::Callback`], or the
 //!   non-interactive [`RedirectFollower`]. A machine-to-machine client uses the client
 //!   credentials grant instead, with no interactive step at all
-//!   ([`AuthorizedClientBuilder::client_credentials`]).
+//!   ([`AuthorizedClientBuilder::client_credentials`]), workload identity federation
+//!   ([`AuthorizedClientBuilder::workload_identity`]) or enterprise-managed authorization
+//!   ([`AuthorizedClientBuilder::enterprise`]).
 //! - **Transport**: OAuth `POST`s never follow redirects, metadata `GET`s follow only
 //!   same-origin redirects (at most 5); OAuth bodies are capped at 1 MiB; connect and total
 //!   timeouts; rustls with ureq's default `ring` provider and the platform verifier. MCP
@@ -129,4 +131,8 @@ pub enum Error {
     /// The flow stopped without a token and without an error (a bug; reported, not hidden).
     #[error("the authorization flow stopped without a result")]
     Stalled,
+    /// A workload identity grant was due and the assertion provider returned no JWT
+    /// ([`AuthorizedClientBuilder::workload_identity`](crate::AuthorizedClientBuilder::workload_identity)).
+    #[error("the assertion provider returned no workload token")]
+    NoAssertion,
 }

@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::time::Duration;
 
+use super::assertion::{AssertionSource, IdpConfig};
 use super::error::ConfigError;
 use crate::metadata::resource::ResourceMatch;
 use crate::registration::{ClientIdUrl, ClientMetadata, TokenEndpointAuthMethod};
@@ -107,6 +108,8 @@ pub(super) enum ClientKind {
         redirect_uri: String,
     },
     ClientCredentials,
+    JwtBearer(AssertionSource),
+    Enterprise(IdpConfig),
 }
 
 /// Which grant the client uses.
@@ -137,6 +140,31 @@ impl ClientConfig {
     pub fn client_credentials() -> Self {
         Self {
             kind: ClientKind::ClientCredentials,
+        }
+    }
+
+    /// Workload identity federation (SEP-1933): an RFC 7523 JWT bearer grant with the
+    /// workload's JWT from `source` (see [`AssertionSource`] for fixed and on-demand tokens).
+    /// Needs a [`FlowConfig::pre_registered`] client (the `client_id` the authorization server
+    /// knows the workload by; `none` authentication sends it in the body); never registers,
+    /// never opens a browser, and does not fall back to another grant when the grant is refused.
+    #[must_use]
+    pub fn jwt_bearer(source: AssertionSource) -> Self {
+        Self {
+            kind: ClientKind::JwtBearer(source),
+        }
+    }
+
+    /// Enterprise-managed authorization (SEP-990, "cross-app access"): after discovery, an
+    /// RFC 8693 token exchange at the enterprise IdP turns the user's ID token into an ID-JAG
+    /// for the MCP authorization server, which the flow then presents there in an RFC 7523 JWT
+    /// bearer grant. Needs a [`FlowConfig::pre_registered`] client for the authorization
+    /// server (its authentication there, e.g. `client_secret_basic`); never registers, never
+    /// opens a browser.
+    #[must_use]
+    pub fn enterprise(idp: IdpConfig) -> Self {
+        Self {
+            kind: ClientKind::Enterprise(idp),
         }
     }
 }
@@ -423,12 +451,26 @@ impl FlowConfig {
     pub(super) fn redirect_uri(&self) -> Option<&str> {
         match &self.client.kind {
             ClientKind::AuthorizationCode { redirect_uri, .. } => Some(redirect_uri),
-            ClientKind::ClientCredentials => None,
+            _ => None,
         }
     }
 
     pub(super) fn is_client_credentials(&self) -> bool {
         matches!(self.client.kind, ClientKind::ClientCredentials)
+    }
+
+    /// A JWT bearer grant mode: workload identity or enterprise-managed authorization.
+    pub(super) fn is_assertion_grant(&self) -> bool {
+        matches!(
+            self.client.kind,
+            ClientKind::JwtBearer(_) | ClientKind::Enterprise(_)
+        )
+    }
+
+    /// A grant that needs no user: only the token endpoint is used, and tokens are renewed by
+    /// repeating the grant.
+    pub(super) fn is_headless(&self) -> bool {
+        self.is_client_credentials() || self.is_assertion_grant()
     }
 
     /// The client metadata for DCR (built from the client name and redirect URI).
@@ -449,7 +491,7 @@ impl FlowConfig {
                     m
                 })
             }
-            ClientKind::ClientCredentials => None,
+            _ => None,
         }
     }
 
@@ -472,6 +514,14 @@ impl FlowConfig {
         }
         if self.is_client_credentials() && self.pre_registered.is_empty() {
             return Err(ConfigError::NoPreRegisteredClient);
+        }
+        if self.is_assertion_grant() && self.pre_registered.is_empty() {
+            return Err(ConfigError::AssertionGrantWithoutClient);
+        }
+        if let ClientKind::Enterprise(idp) = &self.client.kind {
+            self.url_policy
+                .check(&idp.token_endpoint)
+                .map_err(ConfigError::IdpTokenEndpoint)?;
         }
         Ok(())
     }

@@ -394,7 +394,7 @@ impl AuthFlow {
         md: &AuthorizationServerMetadata,
     ) -> Result<(), ServerMetadataError> {
         let device_required = self.config.device == super::config::DeviceMode::Required;
-        if self.config.is_client_credentials() || device_required {
+        if self.config.is_headless() || device_required {
             if device_required {
                 // RFC 8628 needs no authorization endpoint; the device endpoint itself is
                 // checked when the grant starts.

@@ -13,7 +13,7 @@ use crate::redirect::RedirectError;
 use crate::registration::{
     ClientIdUrlError, MetadataError, RegistrationError, RegistrationRequestError,
 };
-use crate::token::{ClientAuthError, TokenRequestError, TokenResponseError};
+use crate::token::{ClientAuthError, TokenExchangeError, TokenRequestError, TokenResponseError};
 use crate::urls::UrlError;
 
 /// A failed flow attempt: what went wrong ([`FlowError::kind`]) and every request the flow made
@@ -202,6 +202,14 @@ pub enum FlowErrorKind {
     /// [`FlowErrorKind::AuthorizationExpired`].
     #[error("device authorization: {0}")]
     DevicePoll(DevicePollError),
+    /// The enterprise IdP refused the token exchange or answered unusably (RFC 8693 §2.2,
+    /// SEP-990).
+    #[error("token exchange: {0}")]
+    TokenExchange(TokenExchangeError),
+    /// [`AuthFlow::handle_assertion`](super::AuthFlow::handle_assertion) was called while the
+    /// flow was not waiting for an assertion.
+    #[error("no assertion was requested")]
+    NoAssertionRequested,
 }
 
 /// Why a [`FlowConfig`](super::FlowConfig) cannot be used.
@@ -226,6 +234,13 @@ pub enum ConfigError {
     /// A pre-registered client has an empty `client_id`.
     #[error("a pre-registered client has an empty client_id")]
     EmptyClientId,
+    /// A JWT bearer (workload identity or enterprise) flow needs a pre-registered client for the
+    /// authorization server.
+    #[error("a jwt-bearer grant needs a pre-registered client")]
+    AssertionGrantWithoutClient,
+    /// The enterprise IdP's token endpoint is not usable under the URL policy.
+    #[error("IdP token endpoint refused: {0}")]
+    IdpTokenEndpoint(UrlError),
 }
 
 /// Why [`AuthFlow::restore`](super::AuthFlow::restore) refused a persisted state.

@@ -46,6 +46,10 @@ pub enum RequestPurpose {
     DeviceTokenPoll,
     /// Token revocation (RFC 7009 §2.1).
     Revocation,
+    /// Token exchange at the enterprise IdP for an ID-JAG (RFC 8693, SEP-990).
+    TokenExchange,
+    /// JWT bearer grant (RFC 7523 §2.1; SEP-1933, SEP-990).
+    JwtBearer,
 }
 
 impl fmt::Display for RequestPurpose {
@@ -61,6 +65,8 @@ impl fmt::Display for RequestPurpose {
             Self::DeviceAuthorization => "device authorization",
             Self::DeviceTokenPoll => "device token poll",
             Self::Revocation => "revocation",
+            Self::TokenExchange => "token exchange",
+            Self::JwtBearer => "jwt-bearer grant",
         })
     }
 }
@@ -148,6 +154,15 @@ pub enum Event {
     /// The persistent state changed: store [`AuthFlow::persisted_state`](super::AuthFlow::persisted_state)
     /// now, before using new tokens (checklist F-4).
     StateChanged,
+    /// A JWT bearer grant is due and the flow was configured with
+    /// [`AssertionSource::OnDemand`](super::AssertionSource::OnDemand): obtain a fresh workload
+    /// JWT whose audience is `issuer` and hand it to
+    /// [`AuthFlow::handle_assertion`](super::AuthFlow::handle_assertion).
+    AssertionRequired {
+        /// The authorization server's issuer, the audience the assertion must name (RFC 7523
+        /// §3).
+        issuer: String,
+    },
     /// The attempt failed; the error carries the discovery report. Terminal for this attempt: a
     /// later challenge or [`AuthFlow::start`](super::AuthFlow::start) may begin another.
     Failed(FlowError),
@@ -165,8 +180,11 @@ pub enum FlowStatus {
     Registering,
     /// Waiting for the browser to come back with the authorization response.
     AwaitingAuthorization,
-    /// Requesting tokens (code exchange, refresh or client credentials).
+    /// Requesting tokens (code exchange, refresh, client credentials, token exchange or a JWT
+    /// bearer grant).
     RequestingToken,
+    /// Waiting for the caller's assertion ([`Event::AssertionRequired`]).
+    AwaitingAssertion,
     /// A token is held.
     Authorized,
     /// [`AuthFlow::logout`](super::AuthFlow::logout) is revoking tokens.

@@ -106,7 +106,7 @@ impl AuthFlow {
             };
             return self.use_identity(now, issuer, identity, goal);
         }
-        if matches!(goal, Goal::ClientCredentials(_)) {
+        if matches!(goal, Goal::ClientCredentials(_) | Goal::Assertion(_)) {
             return self.fail(no_identity(issuer));
         }
         // A registration stored for this issuer, unless its secret expired.
@@ -169,6 +169,7 @@ impl AuthFlow {
         match goal {
             Goal::Authorize(scopes) => self.begin_authorization(now, scopes),
             Goal::ClientCredentials(scopes) => self.begin_client_credentials(now, scopes, true),
+            Goal::Assertion(scopes) => self.begin_assertion_grant(now, scopes, true),
         }
     }
 

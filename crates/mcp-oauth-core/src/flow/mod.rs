@@ -3,7 +3,8 @@
 //! [`AuthFlow`] drives discovery (RFC 9728, RFC 8414, OpenID Connect Discovery, the 2025-03-26
 //! legacy fallback), client identity (pre-registration, Client ID Metadata Documents, RFC 7591),
 //! authorization (RFC 6749 §4.1 with RFC 7636 PKCE, RFC 8707 `resource`, RFC 9207 `iss`), the
-//! token requests (code exchange, refresh, client credentials), step-up (RFC 6750 §3.1) and
+//! token requests (code exchange, refresh, client credentials, the RFC 7523 JWT bearer grant and
+//! the RFC 8693 token exchange of enterprise-managed authorization), step-up (RFC 6750 §3.1) and
 //! proactive renewal, without doing any IO. It composes the other modules of this crate.
 //!
 //! # The drive loop
@@ -20,6 +21,7 @@
 //! | [`AuthFlow::handle_timeout`] | the time from [`AuthFlow::poll_timeout`] was reached |
 //! | [`AuthFlow::handle_resource_success`] | an MCP request carrying the token succeeded |
 //! | [`AuthFlow::logout`] | forget the tokens and revoke them (RFC 7009) |
+//! | [`AuthFlow::handle_assertion`] | the caller's workload JWT, after [`Event::AssertionRequired`] |
 //!
 //! **The drain rule**: after every `handle_*` call (and after [`AuthFlow::new`] /
 //! [`AuthFlow::restore`]), call [`AuthFlow::poll_request`] and [`AuthFlow::poll_event`] until
@@ -84,6 +86,12 @@
 //! - **Logout** ([`AuthFlow::logout`]): the tokens are dropped at once (`StateChanged`), then
 //!   the refresh token and the access token are revoked at the issuer's `revocation_endpoint`
 //!   (refresh first, RFC 7009 §2.1); [`Event::LoggedOut`] says what the server confirmed.
+//! - **Assertion grants** ([`ClientConfig::jwt_bearer`], [`ClientConfig::enterprise`]): after
+//!   discovery and with a pre-registered client for the authorization server, a JWT bearer
+//!   grant (RFC 7523 §2.1) with the workload's JWT ([`AssertionSource`]), or first an RFC 8693
+//!   token exchange at the enterprise IdP for an ID-JAG (`audience` = issuer, `resource` = the
+//!   PRM `resource`). No browser, no registration; a refused grant fails the attempt (no retry,
+//!   no other grant); renewal repeats the grant unless a refresh token was issued.
 //! - **Randomness**: every PKCE verifier and `state` is `HMAC-SHA256(seed, label ‖ counter)`, a
 //!   deterministic CSPRNG keyed by the caller's 32-byte seed: the same seed gives the same
 //!   transcript. Give each flow (and each [`AuthFlow::restore`]) a fresh seed from the OS CSPRNG.
@@ -170,6 +178,7 @@ use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+mod assertion;
 mod authorization;
 mod config;
 mod device;
@@ -184,6 +193,7 @@ mod rng;
 mod state;
 mod tokens;
 
+pub use assertion::{AssertionSource, IdpConfig};
 pub use config::{
     AsListed, ClientConfig, DuplicatePolicy, FlowConfig, PreRegisteredClient,
     SelectAuthorizationServer,
@@ -490,9 +500,17 @@ impl AuthFlow {
         if matches!(self.state, State::Authorized) && self.renewal_at().is_some_and(|at| now >= at)
         {
             self.report.note(ReportNote::RefreshDue);
+            let has_rt = self
+                .tokens
+                .as_ref()
+                .is_some_and(|t| t.set.refresh_token().is_some());
             if self.config.is_client_credentials() {
                 let scopes = self.tokens.as_ref().map(|t| t.set.scope().clone());
                 self.begin_client_credentials(now, scopes, false);
+            } else if self.config.is_assertion_grant() && !has_rt {
+                // Repeat the grant; the token stays usable until the new one arrives.
+                let scopes = self.tokens.as_ref().map(|t| t.set.scope().clone());
+                self.begin_assertion_grant(now, scopes, false);
             } else {
                 self.begin_refresh(now);
             }
@@ -599,6 +617,8 @@ impl AuthFlow {
     fn goal(&self, scopes: Option<Scopes>) -> Goal {
         if self.config.is_client_credentials() {
             Goal::ClientCredentials(scopes)
+        } else if self.config.is_assertion_grant() {
+            Goal::Assertion(scopes)
         } else {
             Goal::Authorize(scopes)
         }

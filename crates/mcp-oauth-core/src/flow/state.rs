@@ -27,6 +27,9 @@ pub(super) enum State {
     AwaitingAuthorization(PendingAuthorization),
     /// A token request is in flight.
     RequestingToken(TokenStep),
+    /// Waiting for the caller's JWT (`Event::AssertionRequired`) for a JWT bearer grant with
+    /// this scope.
+    AwaitingAssertion(Scopes),
     /// A token is held; the renewal timer may be armed.
     Authorized,
     /// The device authorization grant (RFC 8628) is running.
@@ -45,6 +48,7 @@ impl State {
             Self::Registering(_) => FlowStatus::Registering,
             Self::AwaitingAuthorization(_) => FlowStatus::AwaitingAuthorization,
             Self::RequestingToken(_) => FlowStatus::RequestingToken,
+            Self::AwaitingAssertion(_) => FlowStatus::AwaitingAssertion,
             Self::Authorized => FlowStatus::Authorized,
             Self::Device(_) => FlowStatus::AwaitingAuthorization,
             Self::Revoking(_) => FlowStatus::LoggingOut,
@@ -66,6 +70,9 @@ pub(super) enum Goal {
     Authorize(Option<Scopes>),
     /// A client-credentials token with this scope (`None`: challenge → PRM → omit).
     ClientCredentials(Option<Scopes>),
+    /// A token from a JWT bearer grant (workload identity, or enterprise-managed authorization
+    /// after the IdP's token exchange) with this scope (`None`: challenge → PRM → omit).
+    Assertion(Option<Scopes>),
 }
 
 /// The request the flow is waiting for.

@@ -29,6 +29,10 @@ pub(super) enum TokenStep {
     Refresh,
     /// Client credentials with this scope.
     ClientCredentials { requested: Scopes },
+    /// JWT bearer grant with this scope (SEP-1933, SEP-990).
+    JwtBearer { requested: Scopes },
+    /// Token exchange at the enterprise IdP for an ID-JAG with this scope (SEP-990).
+    IdJag { requested: Scopes },
 }
 
 /// The shortest automatic renewal interval: a token whose half lifetime is shorter gets no
@@ -71,7 +75,7 @@ fn strip_resource(request: &mut HttpRequest) {
 
 impl AuthFlow {
     /// Build and send a token request.
-    fn send_token_request(
+    pub(super) fn send_token_request(
         &mut self,
         now: Timestamp,
         request: TokenRequest,
@@ -106,7 +110,7 @@ impl AuthFlow {
 
     /// The `resource` for token requests: the same string as the authorization request.
     /// Under the omit quirk the MCP URL stands in and is stripped from the body afterwards.
-    fn token_resource(&self) -> String {
+    pub(super) fn token_resource(&self) -> String {
         self.resource_param()
             .unwrap_or_else(|| self.config.resource_url.clone())
     }
@@ -227,8 +231,12 @@ impl AuthFlow {
         response: &HttpResponse,
     ) {
         let result = match &step {
-            TokenStep::Exchange { requested } | TokenStep::ClientCredentials { requested } => {
-                parse_token_response(response, now, requested)
+            TokenStep::Exchange { requested }
+            | TokenStep::ClientCredentials { requested }
+            | TokenStep::JwtBearer { requested } => parse_token_response(response, now, requested),
+            TokenStep::IdJag { requested } => {
+                let requested = requested.clone();
+                return self.id_jag_response(now, requested, entry, response);
             }
             TokenStep::Refresh => match &self.tokens {
                 Some(t) => parse_refresh_response(response, now, &t.set, None),
@@ -279,7 +287,7 @@ impl AuthFlow {
     /// without the user (a refresh token, or client credentials; U-8, M-8).
     pub(super) fn renewal_at(&self) -> Option<Timestamp> {
         let t = self.tokens.as_ref()?;
-        let renewable = t.set.refresh_token().is_some() || self.config.is_client_credentials();
+        let renewable = t.set.refresh_token().is_some() || self.config.is_headless();
         if !renewable {
             return None;
         }

@@ -1,5 +1,7 @@
 //! Token endpoint requests and responses: RFC 6749 §2.3.1, §4.1.3, §4.4, §5.1, §5.2 and §6,
-//! RFC 7636 §4.5 (PKCE verifier) and RFC 8707 (`resource`).
+//! RFC 7636 §4.5 (PKCE verifier), RFC 8707 (`resource`), the RFC 7523 §2.1 JWT bearer grant
+//! ([`TokenRequest::jwt_bearer`]) and RFC 8693 token exchange ([`TokenExchangeRequest`],
+//! [`parse_token_exchange_response`]).
 //!
 //! # Requests
 //!
@@ -131,9 +133,15 @@
 //! token strings the parser drops are wiped. Copies inside `serde_json`'s scratch buffer (strings
 //! with escapes) cannot be reached.
 
+mod exchange;
 mod request;
 mod response;
 
+pub use exchange::{
+    GRANT_TYPE_JWT_BEARER, GRANT_TYPE_TOKEN_EXCHANGE, IssuedToken, TOKEN_TYPE_ACCESS_TOKEN,
+    TOKEN_TYPE_ID_JAG, TOKEN_TYPE_ID_TOKEN, TOKEN_TYPE_JWT, TOKEN_TYPE_SAML2, TokenExchangeError,
+    TokenExchangeRequest, parse_token_exchange_response,
+};
 pub use request::{
     ClientAuth, ClientAuthError, ClientAuthMethod, TokenRequest, TokenRequestError,
     basic_auth_header, select_client_auth_method,

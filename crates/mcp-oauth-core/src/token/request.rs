@@ -8,7 +8,9 @@ use url::form_urlencoded;
 
 use crate::Scopes;
 use crate::http::{HeaderValue, HttpRequest, Method};
-use crate::secret::{AuthorizationCode, ClientSecret, RefreshToken, WipedString, wipe_string};
+use crate::secret::{
+    Assertion, AuthorizationCode, ClientSecret, RefreshToken, WipedString, wipe_string,
+};
 use crate::urls::{UrlError, UrlPolicy};
 
 /// A client authentication method at the token endpoint (RFC 7591 §2
@@ -312,6 +314,10 @@ enum Grant {
         refresh_token: RefreshToken,
     },
     ClientCredentials,
+    JwtBearer {
+        assertion: Assertion,
+    },
+    TokenExchange(alloc::boxed::Box<super::exchange::ExchangeGrant>),
 }
 
 impl Grant {
@@ -320,6 +326,25 @@ impl Grant {
             Self::AuthorizationCode { .. } => "authorization_code",
             Self::RefreshToken { .. } => "refresh_token",
             Self::ClientCredentials => "client_credentials",
+            Self::JwtBearer { .. } => super::exchange::GRANT_TYPE_JWT_BEARER,
+            Self::TokenExchange(_) => super::exchange::GRANT_TYPE_TOKEN_EXCHANGE,
+        }
+    }
+
+    /// Grant-specific parameter names, reserved for this grant only (an `audience` extra
+    /// parameter is common with client credentials, for example).
+    fn own_params(&self) -> &'static [&'static str] {
+        match self {
+            Self::JwtBearer { .. } => &["assertion"],
+            Self::TokenExchange(_) => &[
+                "subject_token",
+                "subject_token_type",
+                "requested_token_type",
+                "audience",
+                "actor_token",
+                "actor_token_type",
+            ],
+            _ => &[],
         }
     }
 }
@@ -341,9 +366,11 @@ const RESERVED: &[&str] = &[
 
 /// A token request, ready to be turned into an [`HttpRequest`] by [`TokenRequest::build`].
 ///
-/// Three grants are offered: [`authorization_code`](Self::authorization_code),
-/// [`refresh`](Self::refresh) / [`refresh_narrowed`](Self::refresh_narrowed) and
-/// [`client_credentials`](Self::client_credentials). Every one carries `resource` (RFC 8707,
+/// Four grants are offered: [`authorization_code`](Self::authorization_code),
+/// [`refresh`](Self::refresh) / [`refresh_narrowed`](Self::refresh_narrowed),
+/// [`client_credentials`](Self::client_credentials) and [`jwt_bearer`](Self::jwt_bearer)
+/// (RFC 7523); the RFC 8693 token exchange is built by
+/// [`TokenExchangeRequest`](super::TokenExchangeRequest). Every one carries `resource` (RFC 8707,
 /// checklist T-10), sent exactly as given (Q-6). There is deliberately no way to set a scope on a
 /// refresh that is wider than the grant (F-2), and no scope on a code exchange (the scope was
 /// fixed by the authorization request).
@@ -429,6 +456,69 @@ impl TokenRequest {
         }
     }
 
+    /// An RFC 7523 §2.1 JWT bearer grant: `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`
+    /// and `assertion`, plus `resource` (RFC 8707, checklist T-10) and the optional `scope`
+    /// (empty: not sent, Q-7). Used for workload identity federation (SEP-1933), where the
+    /// assertion is the workload's JWT, and for enterprise-managed authorization (SEP-990), where
+    /// it is the ID-JAG from the IdP's token exchange
+    /// ([`TokenExchangeRequest`](super::TokenExchangeRequest)).
+    ///
+    /// Client authentication is whatever [`TokenRequest::build`] is given (RFC 7523 §3.1 makes it
+    /// independent of the grant).
+    ///
+    /// ```
+    /// use mcp_oauth_core::secret::{Assertion, ClientSecret};
+    /// use mcp_oauth_core::token::{ClientAuth, TokenRequest};
+    /// use mcp_oauth_core::urls::UrlPolicy;
+    /// use mcp_oauth_core::Scopes;
+    ///
+    /// let request = TokenRequest::jwt_bearer(
+    ///     Assertion::new("eyJhbGciOiJFUzI1NiJ9.e30.sig".into()),
+    ///     "https://mcp.example.com/mcp",
+    ///     &Scopes::parse("mcp:read"),
+    /// )
+    /// .build(
+    ///     "https://auth.example.com/token",
+    ///     &ClientAuth::ClientSecretBasic {
+    ///         client_id: "app".into(),
+    ///         client_secret: ClientSecret::new("s3cret".into()),
+    ///     },
+    ///     UrlPolicy::https_only(),
+    /// )
+    /// .unwrap();
+    /// let body = String::from_utf8(request.body.clone()).unwrap();
+    /// assert_eq!(
+    ///     body,
+    ///     "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer\
+    ///      &assertion=eyJhbGciOiJFUzI1NiJ9.e30.sig\
+    ///      &resource=https%3A%2F%2Fmcp.example.com%2Fmcp&scope=mcp%3Aread"
+    /// );
+    /// assert!(request.header("authorization").unwrap().starts_with("Basic "));
+    /// assert!(!format!("{request:?}").contains("e30"));
+    /// ```
+    pub fn jwt_bearer(assertion: Assertion, resource: &str, scope: &Scopes) -> Self {
+        Self {
+            grant: Grant::JwtBearer { assertion },
+            resource: String::from(resource),
+            scope: Some(scope.clone()).filter(|s| !s.is_empty()),
+            extra: Vec::new(),
+        }
+    }
+
+    /// An RFC 8693 token exchange (built by [`TokenExchangeRequest`](super::TokenExchangeRequest)).
+    pub(super) fn token_exchange(
+        grant: super::exchange::ExchangeGrant,
+        resource: &str,
+        scope: &Scopes,
+    ) -> Self {
+        Self {
+            grant: Grant::TokenExchange(alloc::boxed::Box::new(grant)),
+            resource: String::from(resource),
+            scope: Some(scope.clone()).filter(|s| !s.is_empty()),
+            extra: Vec::new(),
+        }
+    }
+
     /// Add an extra body parameter (for example a vendor-specific one). The value is treated as
     /// possibly secret. Names the request sets itself, and repeated names, are refused by
     /// [`TokenRequest::build`].
@@ -487,6 +577,8 @@ impl TokenRequest {
                 params.push(("refresh_token", refresh_token.secret()));
             }
             Grant::ClientCredentials => {}
+            Grant::JwtBearer { assertion } => params.push(("assertion", assertion.secret())),
+            Grant::TokenExchange(exchange) => exchange.push_params(&mut params),
         }
         params.push(("resource", &self.resource));
         let scope = self.scope.as_ref().map(alloc::string::ToString::to_string);
@@ -560,6 +652,12 @@ impl TokenRequest {
                 }
             }
             Grant::ClientCredentials => {}
+            Grant::JwtBearer { assertion } => {
+                if assertion.secret().is_empty() {
+                    return Err(empty("assertion"));
+                }
+            }
+            Grant::TokenExchange(exchange) => exchange.validate()?,
         }
         if self.resource.is_empty() {
             return Err(empty("resource"));
@@ -578,7 +676,8 @@ impl TokenRequest {
             if name.is_empty() {
                 return Err(empty("extra parameter name"));
             }
-            if RESERVED.contains(&name.as_str()) {
+            if RESERVED.contains(&name.as_str()) || self.grant.own_params().contains(&name.as_str())
+            {
                 return Err(TokenRequestError::ReservedParameter(name.clone()));
             }
             let seen_before = self

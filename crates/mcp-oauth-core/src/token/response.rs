@@ -308,20 +308,7 @@ pub fn parse_token_response(
     now: Timestamp,
     requested: &Scopes,
 ) -> Result<TokenSet, TokenResponseError> {
-    let status = response.status;
-    let mut m = match body_format(response)? {
-        Format::Json => parse_json(&response.body, status)?,
-        Format::Form => parse_form(&response.body),
-    };
-    if let Some(name) = m.duplicate {
-        return Err(TokenResponseError::DuplicateMember(name));
-    }
-    if let Some(err) = error_response(&m, status)? {
-        return Err(TokenResponseError::Server(err));
-    }
-    if status != 200 {
-        return Err(TokenResponseError::UnexpectedStatus { status });
-    }
+    let mut m = parse_members(response)?;
     let access_token = match m.access_token.take() {
         Some(Value::String(s)) if !s.is_empty() => AccessToken::new(s),
         None | Some(Value::Null | Value::String(_)) => {
@@ -354,7 +341,39 @@ pub fn parse_token_response(
         None | Some(Value::Null | Value::String(_)) => None,
         Some(_) => return Err(TokenResponseError::InvalidMember("refresh_token")),
     };
-    let scope = match m.scope.as_ref() {
+    let scope = granted_scope(&m, requested)?;
+    Ok(TokenSet {
+        access_token,
+        token_type,
+        expires_at: expiry(now, m.expires_in.as_ref()),
+        refresh_token,
+        scope,
+    })
+}
+
+/// The members of a successful (200, no `error`) token endpoint response; the shared first half
+/// of [`parse_token_response`] and the RFC 8693 exchange parser.
+pub(super) fn parse_members(response: &HttpResponse) -> Result<Members, TokenResponseError> {
+    let status = response.status;
+    let m = match body_format(response)? {
+        Format::Json => parse_json(&response.body, status)?,
+        Format::Form => parse_form(&response.body),
+    };
+    if let Some(name) = m.duplicate {
+        return Err(TokenResponseError::DuplicateMember(name));
+    }
+    if let Some(err) = error_response(&m, status)? {
+        return Err(TokenResponseError::Server(err));
+    }
+    if status != 200 {
+        return Err(TokenResponseError::UnexpectedStatus { status });
+    }
+    Ok(m)
+}
+
+/// The granted scope: `scope` when present (string or array of strings), else `requested`.
+pub(super) fn granted_scope(m: &Members, requested: &Scopes) -> Result<Scopes, TokenResponseError> {
+    Ok(match m.scope.as_ref() {
         None | Some(Value::Null) => requested.clone(),
         Some(Value::String(s)) => Scopes::parse(s),
         Some(Value::Array(items)) => {
@@ -368,13 +387,6 @@ pub fn parse_token_response(
             scope
         }
         Some(_) => return Err(TokenResponseError::InvalidMember("scope")),
-    };
-    Ok(TokenSet {
-        access_token,
-        token_type,
-        expires_at: expiry(now, m.expires_in.as_ref()),
-        refresh_token,
-        scope,
     })
 }
 
@@ -451,12 +463,14 @@ fn body_format(response: &HttpResponse) -> Result<Format, TokenResponseError> {
 
 /// The members the parser looks at. Credential strings left here are wiped on drop.
 #[derive(Default)]
-struct Members {
-    access_token: Option<Value>,
-    token_type: Option<Value>,
-    expires_in: Option<Value>,
-    refresh_token: Option<Value>,
-    scope: Option<Value>,
+pub(super) struct Members {
+    pub(super) access_token: Option<Value>,
+    pub(super) token_type: Option<Value>,
+    pub(super) expires_in: Option<Value>,
+    pub(super) refresh_token: Option<Value>,
+    pub(super) scope: Option<Value>,
+    /// RFC 8693 §2.2.1 (token exchange responses only).
+    pub(super) issued_token_type: Option<Value>,
     error: Option<Value>,
     error_description: Option<Value>,
     error_uri: Option<Value>,
@@ -481,6 +495,7 @@ const KNOWN: &[&str] = &[
     "expires_in",
     "refresh_token",
     "scope",
+    "issued_token_type",
     "error",
     "error_description",
     "error_uri",
@@ -494,6 +509,7 @@ impl Members {
             "expires_in" => &mut self.expires_in,
             "refresh_token" => &mut self.refresh_token,
             "scope" => &mut self.scope,
+            "issued_token_type" => &mut self.issued_token_type,
             "error" => &mut self.error,
             "error_description" => &mut self.error_description,
             "error_uri" => &mut self.error_uri,
@@ -518,7 +534,7 @@ impl Members {
 }
 
 /// Drop a JSON value, wiping it first if it is a string (it may be a token).
-fn drop_value(value: Value) {
+pub(super) fn drop_value(value: Value) {
     if let Value::String(mut s) = value {
         wipe_string(&mut s);
     }
@@ -645,7 +661,7 @@ fn contains_secret(text: &str, secret: &Option<Value>) -> bool {
 }
 
 /// `expires_in` as an absolute time; `None` when absent or unusable (V-3).
-fn expiry(now: Timestamp, value: Option<&Value>) -> Option<Timestamp> {
+pub(super) fn expiry(now: Timestamp, value: Option<&Value>) -> Option<Timestamp> {
     let seconds = match value? {
         Value::Number(n) => match n.as_u64() {
             Some(s) => s,
@@ -665,7 +681,7 @@ fn expiry(now: Timestamp, value: Option<&Value>) -> Option<Timestamp> {
 }
 
 /// A short server value made safe to print: printable ASCII only, at most 64 bytes.
-fn short_text(s: &str) -> String {
+pub(super) fn short_text(s: &str) -> String {
     s.chars()
         .filter(|c| c.is_ascii_graphic() || *c == ' ')
         .take(MAX_SHORT_TEXT)
