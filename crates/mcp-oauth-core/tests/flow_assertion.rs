@@ -379,3 +379,33 @@ fn configuration_is_checked_before_any_request() {
     );
     assert!(w.requests.is_empty());
 }
+
+// covers: S-4, S-5, S-6, M-7
+#[test]
+fn step_up_repeats_the_grant_with_the_scope_union() {
+    let source = AssertionSource::Fixed(Assertion::new(WORKLOAD_JWT.into()));
+    let mut w = world(wif(source), 3600, false);
+    w.challenge(challenge(401, Some(r#"Bearer scope="mcp:read""#)))
+        .unwrap();
+    w.resource_success();
+    w.challenge(challenge(
+        403,
+        Some(r#"Bearer error="insufficient_scope", scope="mcp:write""#),
+    ))
+    .unwrap();
+    let scopes: Vec<Option<&str>> = token_requests(&w)
+        .iter()
+        .map(|r| r.param("scope"))
+        .collect();
+    assert_eq!(scopes, [Some("mcp:read"), Some("mcp:read mcp:write")]);
+    // Bounded like every other step-up (S-6): three grants between resource successes.
+    for _ in 0..4 {
+        let _ = w.challenge(challenge(
+            403,
+            Some(r#"Bearer error="insufficient_scope", scope="mcp:admin""#),
+        ));
+    }
+    assert_eq!(token_requests(&w).len(), 4);
+    assert_eq!(w.flow.status(), FlowStatus::Failed);
+    assert!(w.events.iter().any(|e| e.contains("gave up after 3")));
+}

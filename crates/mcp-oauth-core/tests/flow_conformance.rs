@@ -23,6 +23,7 @@
 mod conformance_world;
 
 use conformance_world::{Check, McpCall, Scenario, Suite, World};
+use mcp_oauth_core::flow::{AssertionSource, IdpConfig};
 use mcp_oauth_core::flow::{
     AuthFlow, ClientConfig, Event, FlowConfig, FlowError, FlowErrorKind, FlowStatus,
     PreRegisteredClient,
@@ -30,7 +31,8 @@ use mcp_oauth_core::flow::{
 use mcp_oauth_core::metadata::resource::ResourceMatch;
 use mcp_oauth_core::metadata::{ResourceMetadataError, ServerMetadataError};
 use mcp_oauth_core::redirect::RedirectError;
-use mcp_oauth_core::secret::ClientSecret;
+use mcp_oauth_core::secret::{Assertion, ClientSecret, SubjectToken};
+use mcp_oauth_core::token::ClientAuth;
 use mcp_oauth_core::urls::UrlPolicy;
 use mcp_oauth_core::{Entropy, Timestamp};
 
@@ -51,10 +53,27 @@ const CALLS: [McpCall; 4] = [
 
 /// The flow configured the way the conformance client binary configures it.
 fn config(world: &World) -> FlowConfig {
-    let client = if world.scenario() == Scenario::ClientCredentialsBasic {
-        ClientConfig::client_credentials()
-    } else {
-        ClientConfig::authorization_code(CLIENT_NAME, REDIRECT)
+    let context = world.context().unwrap_or_default();
+    let text = |key: &str| {
+        context
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let client = match world.scenario() {
+        Scenario::ClientCredentialsBasic => ClientConfig::client_credentials(),
+        Scenario::WifJwtBearer => {
+            ClientConfig::jwt_bearer(AssertionSource::Fixed(Assertion::new(text("valid_jwt"))))
+        }
+        Scenario::EnterpriseManagedAuthorization => ClientConfig::enterprise(IdpConfig::new(
+            text("idp_token_endpoint"),
+            ClientAuth::None {
+                client_id: text("idp_client_id"),
+            },
+            SubjectToken::new(text("idp_id_token")),
+        )),
+        _ => ClientConfig::authorization_code(CLIENT_NAME, REDIRECT),
     };
     let mut config = FlowConfig::new(world.mcp_url(), client)
         .url_policy(UrlPolicy::https_only().allow_loopback_http())
@@ -331,6 +350,7 @@ fn replay(scenario: Scenario, suite: Suite) {
         assert!(
             q.url.starts_with(RS_ORIGIN)
                 || q.url.starts_with("http://localhost:3001")
+                || q.url.starts_with("http://localhost:3003/") // the SEP-990 IdP
                 || q.url.starts_with("http://localhost:3002"),
             "request outside the world {}: {why}",
             q.url
@@ -348,6 +368,10 @@ fn replay(scenario: Scenario, suite: Suite) {
         "as1-client-secret",
         "as2-client-secret",
         "test-secret-",
+        "wif-valid",
+        "idp-id-token",
+        "id-jag-",
+        "xaa-secret",
     ] {
         assert!(!report.contains(secret), "report leaks {secret}: {why}");
     }
@@ -429,6 +453,10 @@ scenarios! {
     metadata_issuer_mismatch => MetadataIssuerMismatch,
     // covers: D-15, R-23, R-24, P-12, F-8
     authorization_server_migration => AuthorizationServerMigration,
+    // covers: X-2, M-2, M-3, T-10
+    wif_jwt_bearer => WifJwtBearer,
+    // covers: E-2, E-3, E-4, E-5, M-3, T-10
+    enterprise_managed_authorization => EnterpriseManagedAuthorization,
 }
 
 #[test]

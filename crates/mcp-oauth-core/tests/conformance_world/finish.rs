@@ -173,6 +173,23 @@ pub(super) fn finalize(world: &World, out: &mut Vec<Check>) {
             "sep-2207-offline-access-not-requested",
             "client did not complete authorization flow",
         ),
+        WifJwtBearer => expect_one(
+            out,
+            "wif-assertion-verified",
+            "client did not make a JWT-bearer token request",
+        ),
+        EnterpriseManagedAuthorization => {
+            expect_one(
+                out,
+                "complete-flow-token-exchange",
+                "client did not perform token exchange",
+            );
+            expect_one(
+                out,
+                "complete-flow-jwt-bearer",
+                "client did not perform JWT bearer grant exchange",
+            );
+        }
         ClientCredentialsBasic => expect_one(
             out,
             "client-credentials-basic-auth",

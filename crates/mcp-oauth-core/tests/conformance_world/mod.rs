@@ -8,7 +8,10 @@
 //!
 //! One [`World`] is one scenario run. Virtual origins: the MCP server (RS) at
 //! `http://localhost:3000`, the AS at `http://localhost:3001`, a second AS (migration) at
-//! `http://localhost:3002`; the two 2025-03-26 scenarios put everything on the RS origin.
+//! `http://localhost:3002`, the enterprise IdP (SEP-990) at `http://localhost:3003`; the two
+//! 2025-03-26 scenarios put everything on the RS origin. The JWTs of the workload identity and
+//! enterprise scenarios are fixed stand-in strings, verified by equality (the world checks the
+//! client's wire behaviour, not JWT signatures).
 //!
 //! Drive it like the suite's runner drives a client:
 //! - every HTTP request the client makes goes to [`World::handle`] (PRM, AS metadata,
@@ -177,6 +180,10 @@ struct Observations {
     as2_saw_as1_client_id: bool,
     as2_saw_as1_client_id_at_token: bool,
     migrated: bool,
+    /// `auth/wif-jwt-bearer`: a grant was refused (later ones are retries).
+    wif_failed: bool,
+    /// SEP-990: the ID-JAGs the IdP issued, with their audience and resource.
+    id_jags: Vec<(String, String, String)>,
     requests_with_token: u32,
     tools_call_succeeded: bool,
     protected_success: bool,
@@ -346,6 +353,13 @@ impl World {
             if let Some(response) = self.serve_rs_get(req, &target) {
                 return (response, None);
             }
+        }
+        if target.origin == scenarios::IDP
+            && self.scenario == Scenario::EnterpriseManagedAuthorization
+            && target.path == "/token"
+            && req.method == Method::Post
+        {
+            return (self.serve_idp(req), None);
         }
         let index = self.servers.iter().position(|s| {
             s.origin == target.origin && s.routes(req.method, &target.path).is_some()

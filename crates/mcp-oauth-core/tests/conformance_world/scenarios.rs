@@ -13,6 +13,17 @@ use super::{Status, Suite, World};
 const RS: &str = "http://localhost:3000";
 const AS: &str = "http://localhost:3001";
 const AS2: &str = "http://localhost:3002";
+/// The enterprise IdP of the SEP-990 scenario (its token endpoint is `<IDP>/token`).
+pub(super) const IDP: &str = "http://localhost:3003";
+const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+const XAA_CLIENT: &str = "conformance-test-xaa-client";
+const XAA_SECRET: &str = "conformance-test-xaa-secret";
+const IDP_CLIENT: &str = "conformance-test-idp-client";
+/// Stand-ins for the signed JWTs the suite mints (the world verifies by equality).
+const WIF_VALID: &str = "eyJ.wif-valid.sig";
+const WIF_WRONG_AUDIENCE: &str = "eyJ.wif-wrong-audience.sig";
+const WIF_EXPIRED: &str = "eyJ.wif-expired.sig";
+const IDP_ID_TOKEN: &str = "eyJ.idp-id-token-demo-user.sig";
 
 /// The CIMD `client_id` the suite expects (gotcha G7).
 pub(crate) const CIMD_URL: &str = "https://conformance-test.local/client-metadata.json";
@@ -51,23 +62,24 @@ pub(crate) enum Scenario {
     IssNormalized,
     MetadataIssuerMismatch,
     AuthorizationServerMigration,
+    /// `auth/wif-jwt-bearer` (alpha): an RFC 7523 jwt-bearer grant with the context's workload
+    /// JWT (SEP-1933).
+    WifJwtBearer,
+    /// `auth/enterprise-managed-authorization` (alpha; `auth/cross-app-access-complete-flow` in
+    /// 0.1.16): RFC 8693 ID-JAG exchange at the IdP, then an RFC 7523 jwt-bearer grant with
+    /// Basic client authentication (SEP-990).
+    EnterpriseManagedAuthorization,
 }
 
-/// Scenarios whose servers are not modelled yet (they need DPoP, `private_key_jwt`, workload
-/// identity or ID-JAG token exchange).
+/// Scenarios whose servers are not modelled yet (they need DPoP or `private_key_jwt`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum DeferredScenario {
     /// `auth/client-credentials-jwt`: `private_key_jwt` (ES256) client assertion.
     ClientCredentialsJwt,
-    /// `auth/cross-app-access-complete-flow` (0.1.16) / `auth/enterprise-managed-authorization`
-    /// (alpha): RFC 8693 ID-JAG exchange at an IdP, then an RFC 7523 jwt-bearer grant.
-    EnterpriseManagedAuthorization,
     /// `auth/dpop`: RFC 9449 proofs at the token endpoint and the RS.
     Dpop,
     /// `auth/dpop-nonce`: DPoP with AS and RS nonces.
     DpopNonce,
-    /// `auth/wif-jwt-bearer`: workload identity federation assertion.
-    WifJwtBearer,
 }
 
 impl Scenario {
@@ -103,6 +115,8 @@ impl Scenario {
             IssNormalized,
             MetadataIssuerMismatch,
             AuthorizationServerMigration,
+            WifJwtBearer,
+            EnterpriseManagedAuthorization,
         ]
     }
 
@@ -138,6 +152,8 @@ impl Scenario {
             IssNormalized => "auth/iss-normalized",
             MetadataIssuerMismatch => "auth/metadata-issuer-mismatch",
             AuthorizationServerMigration => "auth/authorization-server-migration",
+            WifJwtBearer => "auth/wif-jwt-bearer",
+            EnterpriseManagedAuthorization => "auth/enterprise-managed-authorization",
         }
     }
 
@@ -289,6 +305,15 @@ pub(super) fn build(scenario: Scenario, suite: Suite) -> (ResourceServer, Vec<Au
             auth.issuer = "https://attacker.example.com".to_owned();
             auth.prefix = "/mismatched-as";
         }
+        WifJwtBearer => {
+            auth.grant_types = vec![JWT_BEARER];
+            auth.auth_methods = vec!["none"];
+            auth.dcr = false;
+        }
+        EnterpriseManagedAuthorization => {
+            auth.grant_types = vec![JWT_BEARER];
+            auth.auth_methods = vec!["client_secret_basic"];
+        }
         AuthorizationServerMigration => {
             rs.middleware = Middleware::Migration;
             rs.as_urls = vec![AS.to_owned(), AS2.to_owned()];
@@ -310,6 +335,22 @@ pub(super) fn context(scenario: Scenario) -> Option<serde_json::Value> {
             "name": scenario.name(),
             "client_id": "conformance-test-client",
             "client_secret": "conformance-test-secret",
+        })),
+        Scenario::WifJwtBearer => Some(json!({
+            "name": scenario.name(),
+            "client_id": "conformance-wif-workload",
+            "valid_jwt": WIF_VALID,
+            "wrong_audience_jwt": WIF_WRONG_AUDIENCE,
+            "expired_jwt": WIF_EXPIRED,
+        })),
+        Scenario::EnterpriseManagedAuthorization => Some(json!({
+            "name": scenario.name(),
+            "client_id": XAA_CLIENT,
+            "client_secret": XAA_SECRET,
+            "idp_client_id": IDP_CLIENT,
+            "idp_id_token": IDP_ID_TOKEN,
+            "idp_issuer": IDP,
+            "idp_token_endpoint": format!("{IDP}/token"),
         })),
         _ => None,
     }
@@ -469,6 +510,8 @@ impl World {
             }
             PreRegistration => Some(self.pre_registration_token(seen)),
             ClientCredentialsBasic => Some(self.client_credentials_token(seen)),
+            WifJwtBearer => Some(self.wif_token(seen)),
+            EnterpriseManagedAuthorization => Some(self.jwt_bearer_with_jag(seen)),
             IssSupported | IssNotAdvertised | IssSupportedMissing | IssWrongIssuer
             | IssUnexpected | IssNormalized => {
                 self.obs.token_request_made = true;
@@ -574,6 +617,166 @@ impl World {
             };
         }
         self.issue("cc-token", seen.body.scopes("scope"))
+    }
+
+    /// `auth/wif-jwt-bearer`'s `onTokenRequest`: one attempt, the valid workload JWT.
+    fn wif_token(&mut self, seen: &TokenSeen) -> TokenDecision {
+        let refuse = |status: u16, error: &'static str, description: &str| TokenDecision::Error {
+            status,
+            error,
+            description: description.to_owned(),
+        };
+        if self.obs.token_request_made && self.obs.wif_failed {
+            let (id, text) = if seen.grant_type.as_deref() == Some(JWT_BEARER) {
+                (
+                    "wif-no-retry",
+                    "client retried the JWT-bearer request after a failure",
+                )
+            } else {
+                ("wif-grant-fallback", "client fell back to another grant")
+            };
+            self.push(id, Status::Warning, text);
+            return refuse(400, "invalid_request", "retry not allowed");
+        }
+        self.obs.token_request_made = true;
+        if seen.grant_type.as_deref() != Some(JWT_BEARER) {
+            self.obs.wif_failed = true;
+            self.push(
+                "wif-grant-type",
+                Status::Failure,
+                format!(
+                    "expected grant_type={JWT_BEARER}, got {:?}",
+                    seen.grant_type
+                ),
+            );
+            return refuse(400, "unsupported_grant_type", "only jwt-bearer");
+        }
+        let (id, error) = match seen.body.non_empty("assertion") {
+            None => ("wif-assertion-missing", "invalid_request"),
+            Some(WIF_VALID) => ("wif-assertion-verified", ""),
+            Some(WIF_WRONG_AUDIENCE) => ("wif-assertion-audience", "invalid_grant"),
+            Some(WIF_EXPIRED) => ("wif-assertion-expired", "invalid_grant"),
+            Some(_) => ("wif-assertion-malformed", "invalid_grant"),
+        };
+        if !error.is_empty() {
+            self.obs.wif_failed = true;
+            self.push(
+                id,
+                Status::Failure,
+                "the assertion is not the valid workload JWT",
+            );
+            return refuse(400, error, "JWT assertion verification failed");
+        }
+        self.push(id, Status::Success, "workload JWT assertion verified");
+        self.issue("test-token", seen.body.scopes("scope"))
+    }
+
+    /// The SEP-990 IdP's token endpoint (`POST <IDP>/token`): the ID token → an ID-JAG.
+    pub(super) fn serve_idp(
+        &mut self,
+        req: &mcp_oauth_core::http::HttpRequest,
+    ) -> mcp_oauth_core::http::HttpResponse {
+        let body = wire::Params::from_body(req);
+        let id = "complete-flow-token-exchange";
+        if body.get("grant_type") != Some("urn:ietf:params:oauth:grant-type:token-exchange") {
+            self.push(id, Status::Failure, "IdP expected the token-exchange grant");
+            return wire::json(400, &json!({"error": "unsupported_grant_type"}));
+        }
+        let mut missing = Vec::new();
+        if body.non_empty("subject_token").is_none() {
+            missing.push("subject_token");
+        }
+        if body.get("subject_token_type") != Some("urn:ietf:params:oauth:token-type:id_token") {
+            missing.push("subject_token_type");
+        }
+        if body.get("requested_token_type") != Some("urn:ietf:params:oauth:token-type:id-jag") {
+            missing.push("requested_token_type");
+        }
+        if body.non_empty("audience").is_none() {
+            missing.push("audience");
+        }
+        if body.non_empty("resource").is_none() {
+            missing.push("resource");
+        }
+        if !missing.is_empty() {
+            self.push(
+                id,
+                Status::Failure,
+                format!("missing or invalid: {missing:?}"),
+            );
+            return wire::json(400, &json!({"error": "invalid_request"}));
+        }
+        if body.get("subject_token") != Some(IDP_ID_TOKEN) {
+            self.push(id, Status::Failure, "invalid ID token");
+            return wire::json(400, &json!({"error": "invalid_grant"}));
+        }
+        self.push(id, Status::Success, "exchanged the ID token for an ID-JAG");
+        let n = self.next();
+        let jag = format!("id-jag-{n}");
+        self.obs.id_jags.push((
+            jag.clone(),
+            body.get("audience").unwrap_or_default().to_owned(),
+            body.get("resource").unwrap_or_default().to_owned(),
+        ));
+        wire::json(
+            200,
+            &json!({
+                "access_token": jag,
+                "issued_token_type": "urn:ietf:params:oauth:token-type:id-jag",
+                "token_type": "N_A",
+            }),
+        )
+    }
+
+    /// The SEP-990 AS's jwt-bearer handling: Basic client auth, an ID-JAG for this AS and the
+    /// MCP resource.
+    fn jwt_bearer_with_jag(&mut self, seen: &TokenSeen) -> TokenDecision {
+        let id = "complete-flow-jwt-bearer";
+        let refuse = |status: u16, error: &'static str| TokenDecision::Error {
+            status,
+            error,
+            description: "refused".to_owned(),
+        };
+        if seen.grant_type.as_deref() != Some(JWT_BEARER) {
+            return refuse(400, "unsupported_grant_type");
+        }
+        let credentials = seen
+            .authorization
+            .as_deref()
+            .filter(|h| h.starts_with("Basic "))
+            .and_then(|h| wire::basic_credentials(Some(h)));
+        let authenticated = credentials.as_ref().is_some_and(|(client, secret)| {
+            client == XAA_CLIENT && secret.as_deref() == Some(XAA_SECRET)
+        });
+        if !authenticated {
+            self.push(
+                id,
+                Status::Failure,
+                "missing or invalid client_secret_basic",
+            );
+            return refuse(401, "invalid_client");
+        }
+        let jag = seen.body.non_empty("assertion").unwrap_or_default();
+        let issued = self.obs.id_jags.iter().find(|(j, _, _)| j == jag).cloned();
+        let issuer = self
+            .servers
+            .first()
+            .map(|s| s.issuer.clone())
+            .unwrap_or_default();
+        let ok = issued.as_ref().is_some_and(|(_, audience, resource)| {
+            audience.trim_end_matches('/') == issuer.trim_end_matches('/')
+                && *resource == self.rs.mcp_url
+        });
+        if !ok {
+            self.push(
+                id,
+                Status::Failure,
+                "unknown ID-JAG, or wrong audience or resource",
+            );
+            return refuse(400, "invalid_grant");
+        }
+        self.push(id, Status::Success, "client auth and ID-JAG verified");
+        self.issue("test-token", seen.body.scopes("scope"))
     }
 
     /// `onRegistrationRequest` of the scenario; `None` = the default registration.

@@ -258,6 +258,12 @@ impl<'w> Client<'w> {
         if self.world.scenario() == Scenario::ClientCredentialsBasic {
             return self.client_credentials(&found, context.as_ref());
         }
+        if matches!(
+            self.world.scenario(),
+            Scenario::WifJwtBearer | Scenario::EnterpriseManagedAuthorization
+        ) {
+            return self.jwt_bearer(&found, context.as_ref());
+        }
         let creds = self.identity(&found, context.as_ref())?;
 
         let mut scopes: Vec<String> = match param(challenge, "scope") {
@@ -444,6 +450,70 @@ impl<'w> Client<'w> {
         {
             form.push(("resource", resource));
         }
+        let response = self.token_request(&found.token_endpoint, form, &creds);
+        self.take_token(&response)
+    }
+
+    /// SEP-1933 (the context's workload JWT) or SEP-990 (an ID-JAG from the IdP first), then
+    /// the RFC 7523 grant.
+    fn jwt_bearer(&mut self, found: &As, context: Option<&Value>) -> Result<(), String> {
+        let ctx = context.ok_or("no context")?;
+        let resource = found.resource.clone().unwrap_or_default();
+        let (assertion, creds) = if let Some(endpoint) = text(ctx, "idp_token_endpoint") {
+            let idp_client = Creds {
+                client_id: text(ctx, "idp_client_id").unwrap_or_default(),
+                secret: None,
+                method: "none".to_owned(),
+            };
+            let form = vec![
+                (
+                    "grant_type",
+                    "urn:ietf:params:oauth:grant-type:token-exchange".to_owned(),
+                ),
+                (
+                    "requested_token_type",
+                    "urn:ietf:params:oauth:token-type:id-jag".to_owned(),
+                ),
+                ("audience", found.issuer.clone()),
+                ("resource", resource.clone()),
+                (
+                    "subject_token",
+                    text(ctx, "idp_id_token").unwrap_or_default(),
+                ),
+                (
+                    "subject_token_type",
+                    "urn:ietf:params:oauth:token-type:id_token".to_owned(),
+                ),
+            ];
+            let response = self.token_request(&endpoint, form, &idp_client);
+            let doc: Value = serde_json::from_slice(&response.body).map_err(|e| e.to_string())?;
+            let jag = doc
+                .get("access_token")
+                .and_then(Value::as_str)
+                .ok_or("no ID-JAG")?
+                .to_owned();
+            let creds = Creds {
+                client_id: text(ctx, "client_id").unwrap_or_default(),
+                secret: text(ctx, "client_secret"),
+                method: "client_secret_basic".to_owned(),
+            };
+            (jag, creds)
+        } else {
+            let creds = Creds {
+                client_id: text(ctx, "client_id").unwrap_or_default(),
+                secret: None,
+                method: "none".to_owned(),
+            };
+            (text(ctx, "valid_jwt").unwrap_or_default(), creds)
+        };
+        let form = vec![
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:jwt-bearer".to_owned(),
+            ),
+            ("assertion", assertion),
+            ("resource", resource),
+        ];
         let response = self.token_request(&found.token_endpoint, form, &creds);
         self.take_token(&response)
     }
