@@ -51,7 +51,10 @@ const CALLS: [McpCall; 4] = [
 
 /// The flow configured the way the conformance client binary configures it.
 fn config(world: &World) -> FlowConfig {
-    let client = if world.scenario() == Scenario::ClientCredentialsBasic {
+    let client = if matches!(
+        world.scenario(),
+        Scenario::ClientCredentialsBasic | Scenario::ClientCredentialsJwt
+    ) {
         ClientConfig::client_credentials()
     } else {
         ClientConfig::authorization_code(CLIENT_NAME, REDIRECT)
@@ -66,6 +69,12 @@ fn config(world: &World) -> FlowConfig {
         let mut client = PreRegisteredClient::unbound(text("client_id").unwrap_or_default());
         if let Some(secret) = text("client_secret") {
             client = client.with_secret(ClientSecret::new(secret));
+        }
+        #[cfg(feature = "jose")]
+        if let Some(pem) = text("private_key_pem") {
+            let key = mcp_oauth_core::jose::SigningKey::from_pkcs8_pem(&pem)
+                .expect("the world's key is a valid PKCS#8 P-256 key");
+            client = client.with_private_key(key);
         }
         config = config.pre_registered(client);
     }
@@ -356,7 +365,7 @@ fn replay(scenario: Scenario, suite: Suite) {
 macro_rules! scenarios {
     ($($(#[$meta:meta])* $name:ident => $scenario:ident,)*) => {
         /// Every scenario this file replays.
-        const REPLAYED: &[Scenario] = &[$(Scenario::$scenario,)*];
+        const REPLAYED: &[Scenario] = &[$($(#[$meta])* Scenario::$scenario,)*];
 
         /// `@modelcontextprotocol/conformance` 0.1.16 (npm `latest`).
         mod suite_0_1_16 {
@@ -413,6 +422,9 @@ scenarios! {
     offline_access_not_supported => OfflineAccessNotSupported,
     // covers: M-2, M-4, M-6
     client_credentials_basic => ClientCredentialsBasic,
+    // covers: T-4, T-9, M-4, M-5 (private_key_jwt, ES256 assertion verified like the suite)
+    #[cfg(feature = "jose")]
+    client_credentials_jwt => ClientCredentialsJwt,
     // covers: C-9
     iss_supported => IssSupported,
     // covers: C-9
