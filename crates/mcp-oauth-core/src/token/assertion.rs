@@ -113,7 +113,7 @@ mod signing {
             self
         }
 
-        /// Choose the `aud` value. Default [`AssertionAudience::Issuer`].
+        /// Choose the `aud` value. Default [`AssertionAudience::Issuer`](super::AssertionAudience::Issuer).
         #[must_use]
         pub fn audience(mut self, audience: super::AssertionAudience) -> Self {
             self.audience = audience;
