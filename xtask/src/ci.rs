@@ -42,6 +42,22 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             "warnings",
         ]),
     )?;
+    // `jose` without `jose-rsa`: the ES256-only configuration has its own cfg paths.
+    step(
+        "clippy (core, jose without rsa)",
+        cargo().args([
+            "clippy",
+            "-p",
+            "mcp-oauth-core",
+            "--no-default-features",
+            "--features",
+            "jose",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
     // INSTA_UPDATE=no: a changed, new or missing snapshot fails instead of being written.
     step(
         "tests",
@@ -71,6 +87,20 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             "-p",
             "mcp-oauth-core",
             "--no-default-features",
+            "--target",
+            NO_STD_TARGET,
+        ]),
+    )?;
+    // The JOSE signing module and its RustCrypto dependencies (p256, rsa) are `no_std` too.
+    step(
+        "no_std build (core, jose-rsa)",
+        cargo().args([
+            "build",
+            "-p",
+            "mcp-oauth-core",
+            "--no-default-features",
+            "--features",
+            "jose-rsa",
             "--target",
             NO_STD_TARGET,
         ]),

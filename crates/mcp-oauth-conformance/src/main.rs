@@ -21,7 +21,8 @@
 //!   their extension (`io.modelcontextprotocol/auth/wif`,
 //!   `io.modelcontextprotocol/enterprise-managed-authorization`) in the client capabilities.
 //! - `MCP_CONFORMANCE_CONTEXT`: JSON with pre-registered credentials (`client_id`,
-//!   `client_secret`), used as a pre-registered client (or the client credentials client, or
+//!   `client_secret`, or `private_key_pem` (PKCS#8) with `signing_algorithm` for
+//!   `private_key_jwt`), used as a pre-registered client (or the client credentials client, or
 //!   the client at the authorization server in the two JWT bearer modes).
 //! - `MCP_CONFORMANCE_PROTOCOL_VERSION`: the MCP protocol version to request (default
 //!   `2025-11-25`).
@@ -49,6 +50,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use mcp_oauth_core::flow::{FlowConfig, IdpConfig, PreRegisteredClient};
+use mcp_oauth_core::jose::SigningKey;
 use mcp_oauth_core::metadata::resource::ResourceMatch;
 use mcp_oauth_core::secret::{Assertion, ClientSecret, SubjectToken};
 use mcp_oauth_core::token::ClientAuth;
@@ -143,14 +145,34 @@ impl Settings {
     }
 
     /// The context's credentials as an (unbound) pre-registered client: the suite names no
-    /// issuer, and its one authorization server is the one the resource lists.
-    fn context_client(&self) -> Option<PreRegisteredClient> {
-        let id = self.context_text("client_id")?;
+    /// issuer, and its one authorization server is the one the resource lists. A
+    /// `private_key_pem` makes it a `private_key_jwt` client (RFC 7523 §2.2).
+    fn context_client(&self) -> Result<Option<PreRegisteredClient>, String> {
+        let Some(id) = self.context_text("client_id") else {
+            return Ok(None);
+        };
         let mut client = PreRegisteredClient::unbound(id);
         if let Some(secret) = self.context_text("client_secret") {
             client = client.with_secret(ClientSecret::new(secret));
         }
-        Some(client)
+        if let Some(pem) = self.context_text("private_key_pem") {
+            let key = SigningKey::from_pkcs8_pem(&pem)
+                .map_err(|e| format!("MCP_CONFORMANCE_CONTEXT private_key_pem: {e}"))?;
+            if let Some(alg) = self.context_text("signing_algorithm")
+                && alg != key.algorithm().name()
+            {
+                return Err(format!(
+                    "MCP_CONFORMANCE_CONTEXT signing_algorithm `{alg}` does not match the {} key",
+                    key.algorithm().name()
+                ));
+            }
+            println!(
+                "client: private_key_jwt with an {} key from the context",
+                key.algorithm().name()
+            );
+            client = client.with_private_key(key);
+        }
+        Ok(Some(client))
     }
 
     fn is_client_credentials(&self) -> bool {
@@ -223,7 +245,7 @@ fn build_client(settings: &Settings) -> Result<AuthorizedClient, String> {
         .client_name(CLIENT_NAME)
         .follow_redirects(follower);
     let scenario_mode = settings.scenario.is_some();
-    let mut pre_registered = settings.context_client();
+    let mut pre_registered = settings.context_client()?;
     if let Some(mode) = settings.assertion_mode() {
         let client = pre_registered
             .take()

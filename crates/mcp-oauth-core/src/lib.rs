@@ -133,6 +133,11 @@
 //! - `std` (off by default): `From<std::time::SystemTime> for Timestamp` and `std` in
 //!   dependencies. Everything else works without it; the crate is built for
 //!   `thumbv7em-none-eabihf` in CI.
+//! - `jose` (off by default): the [`jose`] module, `ES256` signing with RustCrypto `p256`
+//!   (RFC 7515, RFC 7518 §3.4, RFC 7638 thumbprints) for `private_key_jwt` client authentication
+//!   (RFC 7523 §2.2). `no_std`.
+//! - `jose-rsa` (off by default): `jose` plus `RS256` (RFC 7518 §3.3) with RustCrypto `rsa`.
+//!   `no_std` + `alloc`.
 //!
 //! # Panics
 //!
@@ -159,6 +164,9 @@ mod fixed;
 pub mod flow;
 mod form;
 pub mod http;
+#[cfg(feature = "jose")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jose")))]
+pub mod jose;
 pub mod metadata;
 pub mod pkce;
 pub mod redirect;

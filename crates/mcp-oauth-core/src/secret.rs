@@ -184,6 +184,18 @@ secret_string!(
     RegistrationAccessToken, clone = true
 );
 
+secret_string!(
+    /// A signed client assertion (RFC 7521 §4.2, RFC 7523 §2.2): the JWT sent as
+    /// `client_assertion` by `private_key_jwt` clients. Whoever holds it can authenticate as the
+    /// client at the authorization server until it expires; it carries a unique `jti`, so it is
+    /// meant for one request and is not `Clone`.
+    ///
+    /// Made by [`ClientAuth::private_key_jwt`](crate::token::ClientAuth::private_key_jwt)
+    /// (feature `jose`), or wrap a JWT signed elsewhere (an HSM, a cloud KMS) with
+    /// [`ClientAssertion::new`].
+    ClientAssertion, clone = false
+);
+
 /// A crate-internal string that may hold a secret: `Debug` prints `[redacted]`, wiped on drop.
 ///
 /// For intermediate values (a request parameter, a string read from a response body) that are

@@ -609,4 +609,17 @@ fn reference_run_records_the_success_checks() {
         [Status::Success]
     );
     assert_eq!(world.count_requests("/authorize"), 0);
+    #[cfg(feature = "jose")]
+    {
+        let (world, _, _) = run(
+            Scenario::ClientCredentialsJwt,
+            Suite::V0_2_0Alpha12,
+            Faults::default(),
+        );
+        assert_eq!(
+            statuses(&world, "client-credentials-jwt-verified"),
+            [Status::Success]
+        );
+        assert_eq!(world.count_requests("/authorize"), 0);
+    }
 }

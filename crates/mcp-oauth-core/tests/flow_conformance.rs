@@ -62,7 +62,9 @@ fn config(world: &World) -> FlowConfig {
             .to_owned()
     };
     let client = match world.scenario() {
-        Scenario::ClientCredentialsBasic => ClientConfig::client_credentials(),
+        Scenario::ClientCredentialsBasic | Scenario::ClientCredentialsJwt => {
+            ClientConfig::client_credentials()
+        }
         Scenario::WifJwtBearer => {
             ClientConfig::jwt_bearer(AssertionSource::Fixed(Assertion::new(text("valid_jwt"))))
         }
@@ -85,6 +87,12 @@ fn config(world: &World) -> FlowConfig {
         let mut client = PreRegisteredClient::unbound(text("client_id").unwrap_or_default());
         if let Some(secret) = text("client_secret") {
             client = client.with_secret(ClientSecret::new(secret));
+        }
+        #[cfg(feature = "jose")]
+        if let Some(pem) = text("private_key_pem") {
+            let key = mcp_oauth_core::jose::SigningKey::from_pkcs8_pem(&pem)
+                .expect("the world's key is a valid PKCS#8 P-256 key");
+            client = client.with_private_key(key);
         }
         config = config.pre_registered(client);
     }
@@ -380,7 +388,7 @@ fn replay(scenario: Scenario, suite: Suite) {
 macro_rules! scenarios {
     ($($(#[$meta:meta])* $name:ident => $scenario:ident,)*) => {
         /// Every scenario this file replays.
-        const REPLAYED: &[Scenario] = &[$(Scenario::$scenario,)*];
+        const REPLAYED: &[Scenario] = &[$($(#[$meta])* Scenario::$scenario,)*];
 
         /// `@modelcontextprotocol/conformance` 0.1.16 (npm `latest`).
         mod suite_0_1_16 {
@@ -437,6 +445,9 @@ scenarios! {
     offline_access_not_supported => OfflineAccessNotSupported,
     // covers: M-2, M-4, M-6
     client_credentials_basic => ClientCredentialsBasic,
+    // covers: T-4, T-9, M-4, M-5 (private_key_jwt, ES256 assertion verified like the suite)
+    #[cfg(feature = "jose")]
+    client_credentials_jwt => ClientCredentialsJwt,
     // covers: C-9
     iss_supported => IssSupported,
     // covers: C-9

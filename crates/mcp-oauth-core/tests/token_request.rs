@@ -263,11 +263,19 @@ fn client_auth_from_method_t4() {
         ClientAuthMethod::None,
         ClientAuthMethod::ClientSecretBasic,
         ClientAuthMethod::ClientSecretPost,
+        ClientAuthMethod::PrivateKeyJwt,
     ] {
         assert_eq!(ClientAuthMethod::from_name(m.as_str()), Some(m));
         assert_eq!(m.to_string(), m.as_str());
     }
-    assert_eq!(ClientAuthMethod::from_name("private_key_jwt"), None);
+    assert!(ClientAuthMethod::PrivateKeyJwt.needs_key());
+    assert!(!ClientAuthMethod::PrivateKeyJwt.needs_secret());
+    // private_key_jwt needs a signed assertion, which `new` cannot make.
+    assert_eq!(
+        ClientAuth::new(ClientAuthMethod::PrivateKeyJwt, "id".into(), secret()),
+        Err(ClientAuthError::MissingAssertion)
+    );
+    assert_eq!(ClientAuthMethod::from_name("tls_client_auth"), None);
     assert_eq!(ClientAuthMethod::from_name("Client_Secret_Basic"), None);
 }
 

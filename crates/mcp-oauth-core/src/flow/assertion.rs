@@ -92,7 +92,7 @@ pub enum AssertionSource {
 ///     );
 /// # let _ = config;
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub struct IdpConfig {
     /// The IdP's token endpoint.
@@ -101,6 +101,18 @@ pub struct IdpConfig {
     pub client_auth: ClientAuth,
     /// The user's ID token (the RFC 8693 `subject_token`).
     pub id_token: SubjectToken,
+}
+
+/// Cloning copies `client_auth` as is: a [`ClientAuth::PrivateKeyJwt`] assertion signed
+/// elsewhere would be replayed on every exchange, so prefer a reusable method at the IdP.
+impl Clone for IdpConfig {
+    fn clone(&self) -> Self {
+        Self {
+            token_endpoint: self.token_endpoint.clone(),
+            client_auth: self.client_auth.copy_for_config(),
+            id_token: self.id_token.clone(),
+        }
+    }
 }
 
 impl IdpConfig {

@@ -46,7 +46,11 @@ impl SelectAuthorizationServer for AsListed {
 
 /// Client credentials obtained out of band (checklist R-3).
 ///
-/// `client_secret` is a secret: redacted in `Debug`.
+/// `client_secret` and the private key are secrets: redacted in `Debug`.
+///
+/// With the `jose` feature the client can authenticate with `private_key_jwt` instead of a
+/// secret (RFC 7523 §2.2): give it the private key registered with the authorization server,
+/// see [`PreRegisteredClient::with_private_key`].
 #[derive(Debug, Clone)]
 pub struct PreRegisteredClient {
     /// The issuer these credentials belong to. `None` means "usable with whichever
@@ -61,6 +65,9 @@ pub struct PreRegisteredClient {
     /// The registered token endpoint authentication method; `None` lets the flow choose from
     /// the server metadata (checklist T-4).
     pub auth_method: Option<TokenEndpointAuthMethod>,
+    /// The private key for `private_key_jwt` and its assertion options (feature `jose`).
+    #[cfg(feature = "jose")]
+    pub private_key: Option<crate::token::ClientAssertionKey>,
 }
 
 impl PreRegisteredClient {
@@ -72,6 +79,8 @@ impl PreRegisteredClient {
             client_id: client_id.into(),
             client_secret: None,
             auth_method: None,
+            #[cfg(feature = "jose")]
+            private_key: None,
         }
     }
 
@@ -83,6 +92,8 @@ impl PreRegisteredClient {
             client_id: client_id.into(),
             client_secret: None,
             auth_method: None,
+            #[cfg(feature = "jose")]
+            private_key: None,
         }
     }
 
@@ -97,6 +108,43 @@ impl PreRegisteredClient {
     #[must_use]
     pub fn with_auth_method(mut self, method: TokenEndpointAuthMethod) -> Self {
         self.auth_method = Some(method);
+        self
+    }
+
+    /// Authenticate with `private_key_jwt` (RFC 7523 §2.2) using `key`, whose public half is
+    /// registered with the authorization server (feature `jose`; `RS256` keys need `jose-rsa`).
+    /// Pass a [`SigningKey`](crate::jose::SigningKey), or a
+    /// [`ClientAssertionKey`](crate::token::ClientAssertionKey) to set a `kid` or the audience.
+    ///
+    /// Every token request (code exchange, refresh, client credentials) then carries a fresh
+    /// client assertion: `iss` = `sub` = the client id, `aud` = the server's issuer, valid for
+    /// 60 s, with a random `jti` from the flow's generator (see
+    /// [`token`](crate::token#private_key_jwt)). The method is used when the server metadata
+    /// lists `private_key_jwt` in `token_endpoint_auth_methods_supported` and the key's
+    /// algorithm in `token_endpoint_auth_signing_alg_values_supported` (or omits that list). If
+    /// it does not, a client that also has a secret falls back to the secret methods; one without
+    /// a secret fails with
+    /// [`ClientAuthError::PrivateKeyJwtNotAccepted`](crate::token::ClientAuthError::PrivateKeyJwtNotAccepted)
+    /// rather than pose as a public client.
+    ///
+    /// ```
+    /// use mcp_oauth_core::flow::{ClientConfig, FlowConfig, PreRegisteredClient};
+    /// use mcp_oauth_core::jose::SigningKey;
+    /// use mcp_oauth_core::token::ClientAssertionKey;
+    ///
+    /// # let pem = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgjpsQnnGQmL+YBIff\nH1136cspYG6+0iY7X1fCE9+E9LKhRANCAAR/zc4ncPbEXUGDy+5v20t7WAczNXvp\n7xO6z248e9FURcfxRM0bvZt+hyzf7bnuufSzaV1uqQskrYpGIyiFiOWt\n-----END PRIVATE KEY-----\n";
+    /// let key = SigningKey::from_pkcs8_pem(pem)?;
+    /// let client = PreRegisteredClient::new("https://auth.example.com", "my-service")
+    ///     .with_private_key(ClientAssertionKey::new(key).key_id("2026-key"));
+    /// assert!(!format!("{client:?}").contains("jpsQ"));
+    /// let config = FlowConfig::new("https://mcp.example.com/mcp", ClientConfig::client_credentials())
+    ///     .pre_registered(client);
+    /// # Ok::<(), mcp_oauth_core::jose::JoseError>(())
+    /// ```
+    #[cfg(feature = "jose")]
+    #[must_use]
+    pub fn with_private_key(mut self, key: impl Into<crate::token::ClientAssertionKey>) -> Self {
+        self.private_key = Some(key.into());
         self
     }
 }

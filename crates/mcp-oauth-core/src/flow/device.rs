@@ -16,6 +16,7 @@ use crate::device::{
     parse_device_authorization_response, parse_device_token_response,
 };
 use crate::http::{HttpRequest, HttpResponse};
+use crate::token::ClientAuth;
 use crate::metadata::server::Endpoint;
 use crate::{Scopes, Timestamp};
 
@@ -74,7 +75,7 @@ impl AuthFlow {
 
     /// Send the device authorization request (RFC 8628 §3.1) with `scopes` (already chosen).
     pub(super) fn begin_device_authorization(&mut self, now: Timestamp, scopes: Scopes) {
-        let auth = match self.client_auth() {
+        let auth = match self.client_auth(now) {
             Ok(a) => a,
             Err(kind) => return self.fail(kind),
         };
@@ -190,15 +191,26 @@ impl AuthFlow {
         if now < p.next_poll {
             return;
         }
-        let request = self.device_poll_request(p);
+        // A `private_key_jwt` assertion is signed per request, with `now`.
+        let auth = match self.client_auth(now) {
+            Ok(auth) => auth,
+            Err(kind) => return self.fail(kind),
+        };
+        let State::Device(DeviceStep::Polling(p)) = &self.state else {
+            return;
+        };
+        let request = self.device_poll_request(p, &auth);
         match request {
             Ok(http) => self.send(now, RequestPurpose::DeviceTokenPoll, http),
             Err(kind) => self.fail(kind),
         }
     }
 
-    fn device_poll_request(&self, p: &DevicePending) -> Result<HttpRequest, FlowErrorKind> {
-        let auth = self.client_auth()?;
+    fn device_poll_request(
+        &self,
+        p: &DevicePending,
+        auth: &ClientAuth,
+    ) -> Result<HttpRequest, FlowErrorKind> {
         let endpoint = self
             .server
             .as_ref()
@@ -211,7 +223,7 @@ impl AuthFlow {
             None => DeviceTokenRequest::without_resource(&p.device_code),
         };
         request
-            .build(endpoint, &auth, self.config.url_policy)
+            .build(endpoint, auth, self.config.url_policy)
             .map_err(FlowErrorKind::DeviceRequest)
     }
 

@@ -253,8 +253,15 @@ impl AuthFlow {
         self.events.push_back(super::Event::StateChanged);
     }
 
-    /// Client authentication for the token endpoint (T-4, R-20, M-6).
-    pub(super) fn client_auth(&self) -> Result<ClientAuth, FlowErrorKind> {
+    /// Client authentication for the token endpoint (T-4, R-20, M-6). `now` dates a
+    /// `private_key_jwt` assertion, whose `jti` comes from the flow's generator.
+    pub(super) fn client_auth(&mut self, now: Timestamp) -> Result<ClientAuth, FlowErrorKind> {
+        #[cfg(feature = "jose")]
+        if let Some(auth) = self.private_key_jwt_auth(now)? {
+            return Ok(auth);
+        }
+        #[cfg(not(feature = "jose"))]
+        let _ = now;
         let (Some((_, identity)), Some(server)) = (&self.identity, &self.server) else {
             return Err(FlowErrorKind::NoResourceMetadata);
         };
@@ -271,5 +278,65 @@ impl AuthFlow {
         };
         ClientAuth::new(method, identity.client_id.clone(), secret)
             .map_err(FlowErrorKind::ClientAuth)
+    }
+
+    /// `private_key_jwt` for a pre-registered client with a private key, when the server accepts
+    /// it (RFC 7523 §2.2, checklist T-4). `None` means "use the other methods".
+    #[cfg(feature = "jose")]
+    fn private_key_jwt_auth(
+        &mut self,
+        now: Timestamp,
+    ) -> Result<Option<ClientAuth>, FlowErrorKind> {
+        let (Some((issuer, identity)), Some(server)) = (&self.identity, &self.server) else {
+            return Ok(None);
+        };
+        if identity.source != IdentitySource::PreRegistered {
+            return Ok(None);
+        }
+        // The same entry `obtain_identity` chose: the first one usable with this issuer.
+        let Some(pre) = self
+            .config
+            .pre_registered
+            .iter()
+            .find(|c| c.issuer.as_deref().is_none_or(|i| i == issuer))
+            .filter(|c| c.client_id == identity.client_id)
+        else {
+            return Ok(None);
+        };
+        let Some(key) = pre.private_key.clone() else {
+            return Ok(None);
+        };
+        let metadata = &server.metadata;
+        if !crate::token::accepts_private_key_jwt(
+            key.signing_key().algorithm(),
+            metadata.token_endpoint_auth_methods_supported(),
+            metadata.token_endpoint_auth_signing_alg_values_supported(),
+        ) {
+            return if identity.secret.is_some() {
+                Ok(None)
+            } else {
+                Err(FlowErrorKind::ClientAuth(
+                    crate::token::ClientAuthError::PrivateKeyJwtNotAccepted,
+                ))
+            };
+        }
+        let audience = match key.get_audience() {
+            crate::token::AssertionAudience::TokenEndpoint => metadata.token_endpoint(),
+            crate::token::AssertionAudience::Issuer => Some(metadata.issuer()),
+        };
+        let audience = String::from(audience.unwrap_or_default());
+        let client_id = identity.client_id.clone();
+        let jti = self.rng.next(b"client-assertion-jti");
+        let signing_key = key.signing_key();
+        ClientAuth::private_key_jwt(
+            client_id,
+            signing_key,
+            key.get_key_id(),
+            &audience,
+            now,
+            &jti,
+        )
+        .map(Some)
+        .map_err(FlowErrorKind::ClientAuth)
     }
 }

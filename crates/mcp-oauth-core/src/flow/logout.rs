@@ -165,7 +165,7 @@ impl AuthFlow {
     /// Send the next revocation request, or finish.
     fn next_revocation(&mut self, now: Timestamp, mut r: Revocation) {
         while let Some((hint, token)) = r.queue.pop_front() {
-            let Ok(auth) = self.client_auth() else {
+            let Ok(auth) = self.client_auth(now) else {
                 r.outcome
                     .not_revoked
                     .push((hint, RevocationFailure::NoClientIdentity));

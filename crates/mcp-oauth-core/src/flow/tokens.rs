@@ -82,7 +82,7 @@ impl AuthFlow {
         purpose: RequestPurpose,
         step: TokenStep,
     ) {
-        let auth = match self.client_auth() {
+        let auth = match self.client_auth(now) {
             Ok(a) => a,
             Err(kind) => return self.fail(kind),
         };

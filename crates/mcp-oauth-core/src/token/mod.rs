@@ -9,7 +9,8 @@
 //! a refresh, and client credentials (the MCP client-credentials extension). Every request
 //! carries `resource`, sent as the exact string given (checklist T-10, Q-6), and exactly one
 //! client authentication ([`ClientAuth`], T-8): `none` (client id in the body), `client_secret_basic`
-//! (form-urlencoded id and secret, then base64, [`basic_auth_header`]) or `client_secret_post`.
+//! (form-urlencoded id and secret, then base64, [`basic_auth_header`]), `client_secret_post`, or
+//! `private_key_jwt` (a signed client assertion, see [below](#private_key_jwt)).
 //! [`select_client_auth_method`] picks the method from the registration and the server metadata
 //! (T-4, M-6). The endpoint is checked against a [`UrlPolicy`](crate::urls::UrlPolicy) before
 //! any credential is put into a request (T-3).
@@ -124,6 +125,36 @@
 //! - **A member given twice**: [`TokenResponseError::DuplicateMember`], rather than guessing
 //!   which one the server meant.
 //!
+//! # `private_key_jwt`
+//!
+//! The assertion is a JWT the client signs for one token request:
+//!
+//! | Member | Value | Why |
+//! |---|---|---|
+//! | header `typ` | `client-authentication+jwt` | explicit typing (RFC 7523bis §4, RFC 8725 §3.11) |
+//! | header `kid` | the configured key id, if any | lets a server with several registered keys pick one |
+//! | `iss`, `sub` | the `client_id` | RFC 7523 §3 items 1 and 2 |
+//! | `aud` | the authorization server's **issuer identifier**, one string ([`AssertionAudience`]) | RFC 7523bis §4; the value the MCP conformance suite checks |
+//! | `exp` | `iat` + [`CLIENT_ASSERTION_LIFETIME`] (60 s) | RFC 7523 §3 item 4: short-lived |
+//! | `iat` | the current time | RFC 7523 §3 item 6 |
+//! | `jti` | 256 random bits, base64url | RFC 7523 §3 item 7: lets the server refuse replays |
+//!
+//! RFC 7523 allowed the token endpoint URL as audience too; RFC 7523bis (`draft-ietf-oauth-rfc7523bis`, approved for publication) replaced
+//! that with the issuer identifier only, because an audience of "any of the server's URLs" let
+//! one server replay an assertion it received at another (the audience-injection attack). The
+//! issuer is also the one value that is right at every endpoint of the server (token, device
+//! authorization, revocation), so one rule serves them all. For a server that still insists on
+//! its token endpoint URL, [`AssertionAudience::TokenEndpoint`] is available (checklist T-9).
+//!
+//! With the `jose` feature, [`ClientAuth::private_key_jwt`] signs the assertion with a
+//! [`SigningKey`](crate::jose::SigningKey) (`ES256`, or `RS256` with `jose-rsa`; the flow takes
+//! a [`ClientAssertionKey`]), and
+//! [`accepts_private_key_jwt`] tells whether the server metadata allows it. Without the feature
+//! (or with a key in an HSM), sign the JWT elsewhere by these rules and pass it as
+//! [`ClientAuth::PrivateKeyJwt`] with a [`ClientAssertion`](crate::secret::ClientAssertion).
+//! The body then carries `client_id`, `client_assertion_type` ([`CLIENT_ASSERTION_TYPE`]) and
+//! `client_assertion`, for every grant.
+//!
 //! # Secrets
 //!
 //! The request body and the `Authorization` header value are redacted in `Debug` and wiped on
@@ -133,10 +164,16 @@
 //! token strings the parser drops are wiped. Copies inside `serde_json`'s scratch buffer (strings
 //! with escapes) cannot be reached.
 
+mod assertion;
 mod exchange;
 mod request;
 mod response;
 
+pub use assertion::{
+    AssertionAudience, CLIENT_ASSERTION_JWT_TYPE, CLIENT_ASSERTION_LIFETIME, CLIENT_ASSERTION_TYPE,
+};
+#[cfg(feature = "jose")]
+pub use assertion::{ClientAssertionKey, accepts_private_key_jwt};
 pub use exchange::{
     GRANT_TYPE_JWT_BEARER, GRANT_TYPE_TOKEN_EXCHANGE, IssuedToken, TOKEN_TYPE_ACCESS_TOKEN,
     TOKEN_TYPE_ID_JAG, TOKEN_TYPE_ID_TOKEN, TOKEN_TYPE_JWT, TOKEN_TYPE_SAML2, TokenExchangeError,

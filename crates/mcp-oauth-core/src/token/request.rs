@@ -9,14 +9,15 @@ use url::form_urlencoded;
 use crate::Scopes;
 use crate::http::{HeaderValue, HttpRequest, Method};
 use crate::secret::{
-    Assertion, AuthorizationCode, ClientSecret, RefreshToken, WipedString, wipe_string,
+    Assertion, AuthorizationCode, ClientAssertion, ClientSecret, RefreshToken, WipedString,
+    wipe_string,
 };
 use crate::urls::{UrlError, UrlPolicy};
 
 /// A client authentication method at the token endpoint (RFC 7591 §2
 /// `token_endpoint_auth_method`, RFC 8414 §2 `token_endpoint_auth_methods_supported`).
 ///
-/// Only the methods this crate can perform are listed; `private_key_jwt` will join them.
+/// Only the methods this crate can perform are listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ClientAuthMethod {
@@ -27,6 +28,10 @@ pub enum ClientAuthMethod {
     ClientSecretBasic,
     /// `client_secret_post`: `client_id` and `client_secret` in the body (checklist T-6).
     ClientSecretPost,
+    /// `private_key_jwt`: a JWT signed with the client's private key, sent as
+    /// `client_assertion` (RFC 7523 §2.2). Needs a signed assertion, see
+    /// [`ClientAuth::PrivateKeyJwt`].
+    PrivateKeyJwt,
 }
 
 impl ClientAuthMethod {
@@ -37,6 +42,7 @@ impl ClientAuthMethod {
             Self::None => "none",
             Self::ClientSecretBasic => "client_secret_basic",
             Self::ClientSecretPost => "client_secret_post",
+            Self::PrivateKeyJwt => "private_key_jwt",
         }
     }
 
@@ -47,6 +53,7 @@ impl ClientAuthMethod {
             "none" => Some(Self::None),
             "client_secret_basic" => Some(Self::ClientSecretBasic),
             "client_secret_post" => Some(Self::ClientSecretPost),
+            "private_key_jwt" => Some(Self::PrivateKeyJwt),
             _ => None,
         }
     }
@@ -55,6 +62,12 @@ impl ClientAuthMethod {
     #[must_use]
     pub const fn needs_secret(self) -> bool {
         matches!(self, Self::ClientSecretBasic | Self::ClientSecretPost)
+    }
+
+    /// Whether the method needs a private key (a signed client assertion).
+    #[must_use]
+    pub const fn needs_key(self) -> bool {
+        matches!(self, Self::PrivateKeyJwt)
     }
 }
 
@@ -80,6 +93,22 @@ pub enum ClientAuthError {
     /// The client id is empty.
     #[error("client id is empty")]
     EmptyClientId,
+    /// `private_key_jwt` was chosen without a signed client assertion: build the
+    /// [`ClientAuth`] with [`ClientAuth::private_key_jwt`] instead of [`ClientAuth::new`].
+    #[error("private_key_jwt needs a signed client assertion")]
+    MissingAssertion,
+    /// The client assertion audience (the authorization server's issuer) is empty.
+    #[error("client assertion audience is empty")]
+    EmptyAudience,
+    /// The client assertion could not be signed.
+    #[error("client assertion could not be signed")]
+    AssertionSigning,
+    /// The client has a private key but no secret, and the authorization server does not
+    /// advertise `private_key_jwt` with the key's algorithm (checklist T-4).
+    #[error(
+        "the authorization server does not advertise private_key_jwt with this key's algorithm"
+    )]
+    PrivateKeyJwtNotAccepted,
 }
 
 /// Choose the client authentication method for the token endpoint (checklist T-4, M-6).
@@ -100,8 +129,10 @@ pub enum ClientAuthError {
 /// 3. without a secret: `none`. A public client has nothing else to offer, and servers such as
 ///    Microsoft Entra ID accept public clients without listing `none`.
 ///
-/// A registered method this crate does not implement (`private_key_jwt`, `tls_client_auth`, …)
-/// is skipped, not an error.
+/// A registered method this crate does not implement (`tls_client_auth`, …) is skipped, not an
+/// error, and so is `private_key_jwt`, which needs a key this function does not know about: a
+/// client with a private key checks [`accepts_private_key_jwt`](crate::token::accepts_private_key_jwt)
+/// (feature `jose`) first and comes here only when that says no.
 ///
 /// ```
 /// use mcp_oauth_core::token::{ClientAuthMethod, select_client_auth_method};
@@ -133,7 +164,7 @@ pub fn select_client_auth_method(
         Some(list) => list.iter().any(|s| s == m.as_str()),
     };
     if let Some(m) = registered.and_then(ClientAuthMethod::from_name) {
-        let usable = has_secret || !m.needs_secret();
+        let usable = (has_secret || !m.needs_secret()) && !m.needs_key();
         if usable && (supported.is_none() || listed(m)) {
             return Ok(m);
         }
@@ -152,7 +183,9 @@ pub fn select_client_auth_method(
 }
 
 /// How the client authenticates one token request: exactly one method (checklist T-8).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Not `Clone`: a [`ClientAuth::PrivateKeyJwt`] carries a one-request assertion.
+#[derive(Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ClientAuth {
     /// A public client: `client_id` in the body, nothing else (checklist T-7).
@@ -174,6 +207,50 @@ pub enum ClientAuth {
         /// The client secret.
         client_secret: ClientSecret,
     },
+    /// `client_id`, `client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer`
+    /// and the signed `client_assertion` in the body (RFC 7523 §2.2, RFC 7521 §4.2). Build it
+    /// with [`ClientAuth::private_key_jwt`] (feature `jose`), or wrap an assertion signed
+    /// elsewhere (see the [assertion rules](crate::token#private_key_jwt)).
+    PrivateKeyJwt {
+        /// The client identifier (also the assertion's `iss` and `sub`).
+        client_id: String,
+        /// The signed JWT, for this one request.
+        assertion: ClientAssertion,
+    },
+}
+
+impl ClientAuth {
+    /// A copy of configured client authentication that is sent on more than one request (the
+    /// enterprise IdP's, see `flow::IdpConfig`). A [`ClientAuth::PrivateKeyJwt`] is copied with
+    /// its assertion, which is then replayed as is: configure the IdP with a reusable method.
+    pub(crate) fn copy_for_config(&self) -> Self {
+        match self {
+            Self::None { client_id } => Self::None {
+                client_id: client_id.clone(),
+            },
+            Self::ClientSecretBasic {
+                client_id,
+                client_secret,
+            } => Self::ClientSecretBasic {
+                client_id: client_id.clone(),
+                client_secret: client_secret.clone(),
+            },
+            Self::ClientSecretPost {
+                client_id,
+                client_secret,
+            } => Self::ClientSecretPost {
+                client_id: client_id.clone(),
+                client_secret: client_secret.clone(),
+            },
+            Self::PrivateKeyJwt {
+                client_id,
+                assertion,
+            } => Self::PrivateKeyJwt {
+                client_id: client_id.clone(),
+                assertion: ClientAssertion::new(assertion.secret().into()),
+            },
+        }
+    }
 }
 
 impl ClientAuth {
@@ -183,8 +260,10 @@ impl ClientAuth {
     ///
     /// # Errors
     ///
-    /// [`ClientAuthError::EmptyClientId`], or [`ClientAuthError::MissingClientSecret`] when the
-    /// method needs a secret and `client_secret` is `None`.
+    /// [`ClientAuthError::EmptyClientId`], [`ClientAuthError::MissingClientSecret`] when the
+    /// method needs a secret and `client_secret` is `None`, and
+    /// [`ClientAuthError::MissingAssertion`] for [`ClientAuthMethod::PrivateKeyJwt`] (use
+    /// [`ClientAuth::private_key_jwt`]).
     pub fn new(
         method: ClientAuthMethod,
         client_id: String,
@@ -207,8 +286,57 @@ impl ClientAuth {
                     client_secret,
                 })
             }
+            (ClientAuthMethod::PrivateKeyJwt, _) => Err(ClientAuthError::MissingAssertion),
             (_, None) => Err(ClientAuthError::MissingClientSecret),
         }
+    }
+
+    /// `private_key_jwt` (RFC 7523 §2.2): sign a fresh client assertion for one request.
+    ///
+    /// The claims are `iss` = `sub` = `client_id`, `aud` = `issuer` (the authorization server's
+    /// issuer identifier, RFC 7523bis §4), `iat` = `now`, `exp` = `now` + 60 s and a `jti` made
+    /// from `jti` (256 bits); the header carries `typ: client-authentication+jwt` and `kid` when
+    /// `key_id` is given. See the [assertion rules](crate::token#private_key_jwt).
+    ///
+    /// ```
+    /// use mcp_oauth_core::jose::SigningKey;
+    /// use mcp_oauth_core::token::{ClientAuth, ClientAuthMethod, TokenRequest};
+    /// use mcp_oauth_core::urls::UrlPolicy;
+    /// use mcp_oauth_core::{Entropy, Scopes, Timestamp};
+    ///
+    /// let key = SigningKey::es256_from_secret_bytes(&[7; 32])?;
+    /// let now = Timestamp::from_unix_seconds(1_700_000_000);
+    /// let auth = ClientAuth::private_key_jwt(
+    ///     "my-client".into(), &key, None, "https://auth.example.com", now, &Entropy::new([9; 32]),
+    /// )?;
+    /// assert_eq!(auth.method(), ClientAuthMethod::PrivateKeyJwt);
+    /// assert!(format!("{auth:?}").contains("ClientAssertion([redacted])"));
+    ///
+    /// let request = TokenRequest::client_credentials("https://mcp.example.com", &Scopes::new())
+    ///     .build("https://auth.example.com/token", &auth, UrlPolicy::https_only())?;
+    /// let body = String::from_utf8(request.body.clone())?;
+    /// assert!(body.contains("&client_id=my-client&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=eyJ"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ClientAuthError::EmptyClientId`], [`ClientAuthError::EmptyAudience`], or
+    /// [`ClientAuthError::AssertionSigning`] if the signature fails.
+    #[cfg(feature = "jose")]
+    pub fn private_key_jwt(
+        client_id: String,
+        key: &crate::jose::SigningKey,
+        key_id: Option<&str>,
+        issuer: &str,
+        now: crate::Timestamp,
+        jti: &crate::Entropy,
+    ) -> Result<Self, ClientAuthError> {
+        let assertion = super::assertion::sign(key, key_id, &client_id, issuer, now, jti)?;
+        Ok(Self::PrivateKeyJwt {
+            client_id,
+            assertion,
+        })
     }
 
     /// The method in use.
@@ -218,6 +346,7 @@ impl ClientAuth {
             Self::None { .. } => ClientAuthMethod::None,
             Self::ClientSecretBasic { .. } => ClientAuthMethod::ClientSecretBasic,
             Self::ClientSecretPost { .. } => ClientAuthMethod::ClientSecretPost,
+            Self::PrivateKeyJwt { .. } => ClientAuthMethod::PrivateKeyJwt,
         }
     }
 
@@ -227,7 +356,8 @@ impl ClientAuth {
         match self {
             Self::None { client_id }
             | Self::ClientSecretBasic { client_id, .. }
-            | Self::ClientSecretPost { client_id, .. } => client_id,
+            | Self::ClientSecretPost { client_id, .. }
+            | Self::PrivateKeyJwt { client_id, .. } => client_id,
         }
     }
 }
@@ -605,6 +735,14 @@ impl TokenRequest {
                 params.push(("client_id", client_id));
                 params.push(("client_secret", client_secret.secret()));
             }
+            ClientAuth::PrivateKeyJwt {
+                client_id,
+                assertion,
+            } => {
+                params.push(("client_id", client_id));
+                params.push(("client_assertion_type", super::CLIENT_ASSERTION_TYPE));
+                params.push(("client_assertion", assertion.secret()));
+            }
         }
         for (name, value) in &self.extra {
             params.push((name, value.as_str()));
@@ -670,6 +808,13 @@ impl TokenRequest {
         if auth.client_id().is_empty() {
             return Err(TokenRequestError::ClientAuth(
                 ClientAuthError::EmptyClientId,
+            ));
+        }
+        if let ClientAuth::PrivateKeyJwt { assertion, .. } = auth
+            && assertion.secret().is_empty()
+        {
+            return Err(TokenRequestError::ClientAuth(
+                ClientAuthError::MissingAssertion,
             ));
         }
         for (i, (name, _)) in self.extra.iter().enumerate() {

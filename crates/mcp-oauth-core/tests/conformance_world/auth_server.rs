@@ -36,6 +36,8 @@ pub(super) struct AuthServer {
     pub(super) scopes_supported: Option<Vec<&'static str>>,
     pub(super) grant_types: Vec<&'static str>,
     pub(super) auth_methods: Vec<&'static str>,
+    /// `token_endpoint_auth_signing_alg_values_supported`, when present.
+    pub(super) auth_signing_algs: Option<Vec<&'static str>>,
     pub(super) cimd_supported: Option<bool>,
     /// Advertise `registration_endpoint`.
     pub(super) dcr: bool,
@@ -80,6 +82,7 @@ impl AuthServer {
             scopes_supported: None,
             grant_types: vec!["authorization_code", "refresh_token"],
             auth_methods: vec!["none"],
+            auth_signing_algs: None,
             cimd_supported: None,
             dcr: true,
             iss_supported,
@@ -133,6 +136,12 @@ impl AuthServer {
             map.insert(
                 "authorization_response_iss_parameter_supported".to_owned(),
                 json!(supported),
+            );
+        }
+        if let Some(algs) = &self.auth_signing_algs {
+            map.insert(
+                "token_endpoint_auth_signing_alg_values_supported".to_owned(),
+                json!(algs),
             );
         }
         if let Some(scopes) = &self.scopes_supported {

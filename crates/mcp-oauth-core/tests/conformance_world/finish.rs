@@ -195,6 +195,11 @@ pub(super) fn finalize(world: &World, out: &mut Vec<Check>) {
             "client-credentials-basic-auth",
             "client did not make a client_credentials token request",
         ),
+        ClientCredentialsJwt => expect_one(
+            out,
+            "client-credentials-jwt-verified",
+            "client did not make a client_credentials token request",
+        ),
         IssSupported => push(
             out,
             "sep-2468-client-compare-iss-supported",

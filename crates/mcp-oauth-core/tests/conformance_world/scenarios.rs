@@ -54,6 +54,9 @@ pub(crate) enum Scenario {
     OfflineAccessScope,
     OfflineAccessNotSupported,
     ClientCredentialsBasic,
+    /// `private_key_jwt` (ES256) client assertion. Replayed only with the `jose` feature (the
+    /// flow needs it to sign, the world to verify).
+    ClientCredentialsJwt,
     IssSupported,
     IssNotAdvertised,
     IssSupportedMissing,
@@ -71,11 +74,9 @@ pub(crate) enum Scenario {
     EnterpriseManagedAuthorization,
 }
 
-/// Scenarios whose servers are not modelled yet (they need DPoP or `private_key_jwt`).
+/// Scenarios whose servers are not modelled yet (they need DPoP).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum DeferredScenario {
-    /// `auth/client-credentials-jwt`: `private_key_jwt` (ES256) client assertion.
-    ClientCredentialsJwt,
     /// `auth/dpop`: RFC 9449 proofs at the token endpoint and the RS.
     Dpop,
     /// `auth/dpop-nonce`: DPoP with AS and RS nonces.
@@ -107,6 +108,8 @@ impl Scenario {
             OfflineAccessScope,
             OfflineAccessNotSupported,
             ClientCredentialsBasic,
+            #[cfg(feature = "jose")]
+            ClientCredentialsJwt,
             IssSupported,
             IssNotAdvertised,
             IssSupportedMissing,
@@ -144,6 +147,7 @@ impl Scenario {
             OfflineAccessScope => "auth/offline-access-scope",
             OfflineAccessNotSupported => "auth/offline-access-not-supported",
             ClientCredentialsBasic => "auth/client-credentials-basic",
+            ClientCredentialsJwt => "auth/client-credentials-jwt",
             IssSupported => "auth/iss-supported",
             IssNotAdvertised => "auth/iss-not-advertised",
             IssSupportedMissing => "auth/iss-supported-missing",
@@ -295,6 +299,11 @@ pub(super) fn build(scenario: Scenario, suite: Suite) -> (ResourceServer, Vec<Au
             auth.grant_types = vec!["client_credentials"];
             auth.auth_methods = vec!["client_secret_basic"];
         }
+        ClientCredentialsJwt => {
+            auth.grant_types = vec!["client_credentials"];
+            auth.auth_methods = vec!["private_key_jwt"];
+            auth.auth_signing_algs = Some(vec!["ES256"]);
+        }
         IssSupported => (auth.iss_supported, auth.iss_mode) = (Some(true), IssMode::Correct),
         IssNotAdvertised => (auth.iss_supported, auth.iss_mode) = (None, IssMode::Omit),
         IssSupportedMissing => (auth.iss_supported, auth.iss_mode) = (Some(true), IssMode::Omit),
@@ -351,6 +360,14 @@ pub(super) fn context(scenario: Scenario) -> Option<serde_json::Value> {
             "idp_id_token": IDP_ID_TOKEN,
             "idp_issuer": IDP,
             "idp_token_endpoint": format!("{IDP}/token"),
+        })),
+        // The suite generates a fresh ES256 key per run and hands over its PKCS#8 PEM; the world
+        // uses a fixed one (RFC 7515 A.3's) so runs are reproducible.
+        Scenario::ClientCredentialsJwt => Some(json!({
+            "name": scenario.name(),
+            "client_id": "conformance-test-client",
+            "private_key_pem": wire::CLIENT_JWT_KEY_PEM,
+            "signing_algorithm": "ES256",
         })),
         _ => None,
     }
@@ -512,6 +529,7 @@ impl World {
             ClientCredentialsBasic => Some(self.client_credentials_token(seen)),
             WifJwtBearer => Some(self.wif_token(seen)),
             EnterpriseManagedAuthorization => Some(self.jwt_bearer_with_jag(seen)),
+            ClientCredentialsJwt => Some(self.client_credentials_jwt_token(seen)),
             IssSupported | IssNotAdvertised | IssSupportedMissing | IssWrongIssuer
             | IssUnexpected | IssNormalized => {
                 self.obs.token_request_made = true;
@@ -777,6 +795,79 @@ impl World {
         }
         self.push(id, Status::Success, "client auth and ID-JAG verified");
         self.issue("test-token", seen.body.scopes("scope"))
+    }
+
+    /// `auth/client-credentials-jwt`'s token endpoint: the assertion type, then
+    /// `jwtVerify(assertion, publicKey, {audience: [issuer, issuer + "/"], clockTolerance: 30})`
+    /// and `iss` / `sub` = the client id.
+    fn client_credentials_jwt_token(&mut self, seen: &TokenSeen) -> TokenDecision {
+        const CLIENT_ID: &str = "conformance-test-client";
+        if seen.grant_type.as_deref() != Some("client_credentials") {
+            self.push(
+                "client-credentials-grant-type",
+                Status::Failure,
+                format!(
+                    "expected grant_type=client_credentials, got {:?}",
+                    seen.grant_type
+                ),
+            );
+            return TokenDecision::Error {
+                status: 400,
+                error: "unsupported_grant_type",
+                description: "Only client_credentials grant is supported".to_owned(),
+            };
+        }
+        let invalid = |description: &str| TokenDecision::Error {
+            status: 401,
+            error: "invalid_client",
+            description: description.to_owned(),
+        };
+        let assertion_type = seen.body.get("client_assertion_type");
+        if assertion_type != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
+            self.push(
+                "client-credentials-assertion-type",
+                Status::Failure,
+                format!("invalid client_assertion_type: {assertion_type:?}"),
+            );
+            return invalid("Invalid client_assertion_type");
+        }
+        let audiences = [AS.to_owned(), format!("{AS}/")];
+        let claims = match wire::verify_es256_jwt(
+            seen.body.get("client_assertion").unwrap_or_default(),
+            &audiences,
+        ) {
+            Ok(claims) => claims,
+            Err(e) => {
+                self.push(
+                    "client-credentials-jwt-verified",
+                    Status::Failure,
+                    format!("JWT verification failed: {e}"),
+                );
+                return invalid("JWT verification failed");
+            }
+        };
+        for (claim, id) in [
+            ("iss", "client-credentials-jwt-iss"),
+            ("sub", "client-credentials-jwt-sub"),
+        ] {
+            if claims[claim] != CLIENT_ID {
+                self.push(
+                    id,
+                    Status::Failure,
+                    format!(
+                        "JWT {claim} claim {} does not match the client id",
+                        claims[claim]
+                    ),
+                );
+                return invalid("JWT claim mismatch");
+            }
+        }
+        self.push(
+            "client-credentials-jwt-verified",
+            Status::Success,
+            "client authenticated with a signed JWT assertion",
+        );
+        self.issue("cc-token", seen.body.scopes("scope"))
     }
 
     /// `onRegistrationRequest` of the scenario; `None` = the default registration.

@@ -207,3 +207,79 @@ pub(super) fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> Opti
     url.query_pairs_mut().clear().extend_pairs(kept);
     Some(url.into())
 }
+
+/// The PKCS#8 ES256 key handed to the client in `auth/client-credentials-jwt` (RFC 7515 A.3's).
+pub(super) const CLIENT_JWT_KEY_PEM: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgjpsQnnGQmL+YBIff
+H1136cspYG6+0iY7X1fCE9+E9LKhRANCAAR/zc4ncPbEXUGDy+5v20t7WAczNXvp
+7xO6z248e9FURcfxRM0bvZt+hyzf7bnuufSzaV1uqQskrYpGIyiFiOWt
+-----END PRIVATE KEY-----
+";
+
+/// The public half of [`CLIENT_JWT_KEY_PEM`] (RFC 7515 A.3 `x`, `y`).
+#[cfg(feature = "jose")]
+const CLIENT_JWT_KEY_XY: (&str, &str) = (
+    "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+    "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+);
+
+/// What `jose.jwtVerify(jws, publicKey, {audience})` checks, for the world's fixed ES256 key:
+/// three parts, `alg` ES256, a valid P-256 signature over the signing input, and `aud` (a string
+/// or an array) naming one of `audiences`. The world has no clock, so `exp` is only required to
+/// be a number after `iat` (when present). Returns the claims.
+#[cfg(feature = "jose")]
+pub(super) fn verify_es256_jwt(
+    jws: &str,
+    audiences: &[String],
+) -> Result<serde_json::Value, String> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use p256::ecdsa::signature::Verifier as _;
+    let decode = |part: &str| b64_decode(&URL_SAFE_NO_PAD, part).ok_or("bad base64url");
+    let mut parts = jws.split('.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err("not a compact JWS".to_owned());
+    };
+    let header: serde_json::Value =
+        serde_json::from_slice(&decode(header)?).map_err(|_| "header is not JSON")?;
+    if header["alg"] != "ES256" {
+        return Err(format!("unexpected alg {}", header["alg"]));
+    }
+    let mut point = vec![4u8];
+    point.extend(decode(CLIENT_JWT_KEY_XY.0)?);
+    point.extend(decode(CLIENT_JWT_KEY_XY.1)?);
+    let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(|e| e.to_string())?;
+    let signature = p256::ecdsa::Signature::from_slice(&decode(signature)?)
+        .map_err(|_| "signature is not 64 bytes r || s")?;
+    let input_len = jws.len() - jws.rsplit('.').next().map_or(0, str::len) - 1;
+    let input = jws.get(..input_len).ok_or("no signing input")?;
+    key.verify(input.as_bytes(), &signature)
+        .map_err(|_| "signature verification failed")?;
+    let claims: serde_json::Value =
+        serde_json::from_slice(&decode(payload)?).map_err(|_| "payload is not JSON")?;
+    let aud_ok = match &claims["aud"] {
+        serde_json::Value::String(a) => audiences.contains(a),
+        serde_json::Value::Array(list) => list
+            .iter()
+            .any(|a| a.as_str().is_some_and(|a| audiences.iter().any(|x| x == a))),
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(format!("unexpected \"aud\" claim value {}", claims["aud"]));
+    }
+    let exp = claims["exp"].as_u64().ok_or("no numeric exp")?;
+    if claims["iat"].as_u64().is_some_and(|iat| exp <= iat) {
+        return Err("exp is not after iat".to_owned());
+    }
+    Ok(claims)
+}
+
+/// Without the `jose` feature the world cannot verify (and the scenario is not replayed).
+#[cfg(not(feature = "jose"))]
+pub(super) fn verify_es256_jwt(
+    _jws: &str,
+    _audiences: &[String],
+) -> Result<serde_json::Value, String> {
+    Err("built without the jose feature".to_owned())
+}

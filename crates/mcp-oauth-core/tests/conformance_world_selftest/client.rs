@@ -255,7 +255,10 @@ impl<'w> Client<'w> {
         let found = self.discover(challenge)?;
         self.authorizations += 1;
         let context = self.world.context();
-        if self.world.scenario() == Scenario::ClientCredentialsBasic {
+        if matches!(
+            self.world.scenario(),
+            Scenario::ClientCredentialsBasic | Scenario::ClientCredentialsJwt
+        ) {
             return self.client_credentials(&found, context.as_ref());
         }
         if matches!(
@@ -450,6 +453,35 @@ impl<'w> Client<'w> {
         {
             form.push(("resource", resource));
         }
+        #[cfg(feature = "jose")]
+        let creds = match text(ctx, "private_key_pem") {
+            Some(pem) => {
+                // RFC 7523 §3 claims, written out independently of the library's token module.
+                let key = mcp_oauth_core::jose::SigningKey::from_pkcs8_pem(&pem)
+                    .map_err(|e| e.to_string())?;
+                let claims = json!({
+                    "iss": creds.client_id,
+                    "sub": creds.client_id,
+                    "aud": found.issuer,
+                    "iat": 1_700_000_000u64,
+                    "exp": 1_700_000_060u64,
+                    "jti": "reference-client-jti",
+                });
+                let jws = key
+                    .sign_compact(&mcp_oauth_core::jose::JwsHeader::new(), &claims)
+                    .map_err(|e| e.to_string())?;
+                form.push((
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned(),
+                ));
+                form.push(("client_assertion", jws));
+                Creds {
+                    method: "private_key_jwt".to_owned(),
+                    ..creds
+                }
+            }
+            None => creds,
+        };
         let response = self.token_request(&found.token_endpoint, form, &creds);
         self.take_token(&response)
     }
