@@ -156,6 +156,9 @@ extern crate std;
 
 pub mod authorize;
 pub mod challenge;
+#[cfg(feature = "dpop")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dpop")))]
+pub mod dpop;
 mod entropy;
 mod fixed;
 pub mod flow;
