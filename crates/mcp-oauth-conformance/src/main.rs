@@ -13,7 +13,9 @@
 //!   the offline replay in `crates/mcp-oauth-core/tests/flow_conformance.rs`: TypeScript-SDK
 //!   path-prefix `resource` match, loopback http allowed, the suite's Client ID Metadata
 //!   Document URL `https://conformance-test.local/client-metadata.json`, legacy (2025-03-26)
-//!   fallback on; `auth/client-credentials-*` use the client credentials grant.
+//!   fallback on; `auth/client-credentials-*` use the client credentials grant; `auth/dpop*`
+//!   turn on DPoP (RFC 9449, the `io.modelcontextprotocol/auth/dpop` extension) with a fresh
+//!   ES256 key. `MCP_DPOP=1` turns DPoP on for any server.
 //! - `MCP_CONFORMANCE_CONTEXT`: JSON with pre-registered credentials (`client_id`,
 //!   `client_secret`), used as a pre-registered client (or the client credentials client).
 //! - `MCP_CONFORMANCE_PROTOCOL_VERSION`: the MCP protocol version to request (default
@@ -145,6 +147,14 @@ impl Settings {
         Some(client)
     }
 
+    /// DPoP (RFC 9449): the `auth/dpop*` scenarios, or `MCP_DPOP=1`.
+    fn wants_dpop(&self) -> bool {
+        self.scenario
+            .as_deref()
+            .is_some_and(|s| s.starts_with("auth/dpop"))
+            || std::env::var("MCP_DPOP").is_ok_and(|v| v == "1")
+    }
+
     fn is_client_credentials(&self) -> bool {
         self.scenario
             .as_deref()
@@ -179,6 +189,10 @@ fn build_client(settings: &Settings) -> Result<AuthorizedClient, String> {
         .client_name(CLIENT_NAME)
         .follow_redirects(follower);
     let scenario_mode = settings.scenario.is_some();
+    if settings.wants_dpop() {
+        println!("client: DPoP (RFC 9449) with a fresh ES256 key");
+        builder = builder.dpop();
+    }
     let mut pre_registered = settings.context_client();
     if settings.is_client_credentials() {
         let client = pre_registered
