@@ -136,6 +136,8 @@
 //!   (RFC 7523 §2.2). `no_std`.
 //! - `jose-rsa` (off by default): `jose` plus `RS256` (RFC 7518 §3.3) with RustCrypto `rsa`.
 //!   `no_std` + `alloc`.
+//! - `dpop` (off by default): `jose` plus the `dpop` module and `flow::FlowConfig::dpop`:
+//!   DPoP proofs, server nonces and DPoP-bound tokens (RFC 9449). `no_std`.
 //!
 //! # Panics
 //!
