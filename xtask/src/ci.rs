@@ -42,16 +42,17 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             "warnings",
         ]),
     )?;
-    // `jose` without `jose-rsa`: the ES256-only configuration has its own cfg paths.
+    // `jose` without `jose-rsa`: the ES256-only configuration has its own cfg paths (DPoP
+    // with it, which needs ES256 only).
     step(
-        "clippy (core, jose without rsa)",
+        "clippy (core, jose and dpop without rsa)",
         cargo().args([
             "clippy",
             "-p",
             "mcp-oauth-core",
             "--no-default-features",
             "--features",
-            "jose",
+            "jose,dpop",
             "--all-targets",
             "--",
             "-D",
@@ -91,16 +92,17 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             NO_STD_TARGET,
         ]),
     )?;
-    // The JOSE signing module and its RustCrypto dependencies (p256, rsa) are `no_std` too.
+    // The JOSE signing module and its RustCrypto dependencies (p256, rsa) are `no_std` too, and
+    // so is DPoP.
     step(
-        "no_std build (core, jose-rsa)",
+        "no_std build (core, jose-rsa, dpop)",
         cargo().args([
             "build",
             "-p",
             "mcp-oauth-core",
             "--no-default-features",
             "--features",
-            "jose-rsa",
+            "jose-rsa,dpop",
             "--target",
             NO_STD_TARGET,
         ]),

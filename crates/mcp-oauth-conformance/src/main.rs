@@ -20,6 +20,8 @@
 //!   the context's `idp_token_endpoint`, `idp_client_id` and `idp_id_token`. These modes declare
 //!   their extension (`io.modelcontextprotocol/auth/wif`,
 //!   `io.modelcontextprotocol/enterprise-managed-authorization`) in the client capabilities.
+//!   `auth/dpop*` turn on DPoP (RFC 9449, the `io.modelcontextprotocol/auth/dpop` extension)
+//!   with a fresh ES256 key. `MCP_DPOP=1` turns DPoP on for any server.
 //! - `MCP_CONFORMANCE_CONTEXT`: JSON with pre-registered credentials (`client_id`,
 //!   `client_secret`, or `private_key_pem` (PKCS#8) with `signing_algorithm` for
 //!   `private_key_jwt`), used as a pre-registered client (or the client credentials client, or
@@ -175,6 +177,14 @@ impl Settings {
         Ok(Some(client))
     }
 
+    /// DPoP (RFC 9449): the `auth/dpop*` scenarios, or `MCP_DPOP=1`.
+    fn wants_dpop(&self) -> bool {
+        self.scenario
+            .as_deref()
+            .is_some_and(|s| s.starts_with("auth/dpop"))
+            || std::env::var("MCP_DPOP").is_ok_and(|v| v == "1")
+    }
+
     fn is_client_credentials(&self) -> bool {
         self.scenario
             .as_deref()
@@ -245,6 +255,10 @@ fn build_client(settings: &Settings) -> Result<AuthorizedClient, String> {
         .client_name(CLIENT_NAME)
         .follow_redirects(follower);
     let scenario_mode = settings.scenario.is_some();
+    if settings.wants_dpop() {
+        println!("client: DPoP (RFC 9449) with a fresh ES256 key");
+        builder = builder.dpop();
+    }
     let mut pre_registered = settings.context_client()?;
     if let Some(mode) = settings.assertion_mode() {
         let client = pre_registered

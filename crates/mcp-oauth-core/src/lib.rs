@@ -138,6 +138,8 @@
 //!   (RFC 7523 §2.2). `no_std`.
 //! - `jose-rsa` (off by default): `jose` plus `RS256` (RFC 7518 §3.3) with RustCrypto `rsa`.
 //!   `no_std` + `alloc`.
+//! - `dpop` (off by default): `jose` plus the `dpop` module and `flow::FlowConfig::dpop`:
+//!   DPoP proofs, server nonces and DPoP-bound tokens (RFC 9449). `no_std`.
 //!
 //! # Panics
 //!
@@ -159,6 +161,9 @@ extern crate std;
 pub mod authorize;
 pub mod challenge;
 pub mod device;
+#[cfg(feature = "dpop")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dpop")))]
+pub mod dpop;
 mod entropy;
 mod fixed;
 pub mod flow;

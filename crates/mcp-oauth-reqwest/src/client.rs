@@ -12,6 +12,7 @@ use mcp_oauth_batteries::{
     AuthorizationPrompt, DevicePrompt, Interaction, InteractionError, StoreError,
 };
 use mcp_oauth_core::Timestamp;
+use mcp_oauth_core::dpop::DpopKey;
 use mcp_oauth_core::flow::{
     AssertionSource, AuthFlow, ClientConfig, Event, FlowConfig, FlowError, FlowErrorKind,
     FlowStatus, IdpConfig, LogoutOutcome, PreRegisteredClient,
@@ -25,6 +26,9 @@ use url::Url;
 
 use crate::Error;
 use crate::transport::{OAuthHttp, RedirectFollower, base_client, transport_error};
+
+/// The response header with a DPoP server nonce (RFC 9449 §8.1).
+const DPOP_NONCE: &str = mcp_oauth_core::dpop::NONCE_HEADER;
 
 /// Upper bound on drive-loop steps in one episode (requests + events); far above any real flow.
 const MAX_STEPS: usize = 256;
@@ -55,6 +59,13 @@ pub struct AuthorizedClientBuilder {
     authorization_timeout: Duration,
     lock_timeout: Duration,
     device_authorization: bool,
+    dpop: Option<DpopChoice>,
+}
+
+/// Where the DPoP key comes from.
+enum DpopChoice {
+    Key(DpopKey),
+    Generate,
 }
 
 impl fmt::Debug for AuthorizedClientBuilder {
@@ -229,6 +240,25 @@ impl AuthorizedClientBuilder {
         self
     }
 
+    /// Use DPoP (RFC 9449) with a fresh ES256 key from the OS random number generator: tokens
+    /// are bound to the key, every token request and every MCP request carries a fresh proof,
+    /// and `use_dpop_nonce` answers (token endpoint and MCP server) are retried once with the
+    /// server's nonce. See [`FlowConfig::dpop`] for the rules.
+    ///
+    /// The key lives as long as the client: tokens stored by an earlier process (bound to
+    /// another key) are not reused, and the client authorizes again. Pass your own persistent
+    /// key with [`dpop_key`](Self::dpop_key) to keep DPoP-bound tokens across restarts.
+    pub fn dpop(mut self) -> Self {
+        self.dpop = Some(DpopChoice::Generate);
+        self
+    }
+
+    /// Use DPoP (RFC 9449) with this key (see [`dpop`](Self::dpop)).
+    pub fn dpop_key(mut self, key: DpopKey) -> Self {
+        self.dpop = Some(DpopChoice::Key(key));
+        self
+    }
+
     /// Build the client: load the store entry (a warm start restores the flow from it with no
     /// network request), choose the redirect URI, create the HTTP clients.
     ///
@@ -269,7 +299,16 @@ impl AuthorizedClientBuilder {
             }))
             .build()
             .map_err(|_| Error::Tls)?;
+        let dpop = match self.dpop {
+            None => None,
+            Some(DpopChoice::Key(key)) => Some(key),
+            Some(DpopChoice::Generate) => Some(
+                DpopKey::generate(mcp_oauth_batteries::entropy().map_err(Error::Entropy)?)
+                    .map_err(Error::Dpop)?,
+            ),
+        };
         let settings = Settings {
+            dpop,
             mcp_url: self.mcp_url,
             client_name: self.client_name,
             configure: self.configure,
@@ -303,6 +342,7 @@ impl AuthorizedClientBuilder {
 }
 
 struct Settings {
+    dpop: Option<DpopKey>,
     mcp_url: String,
     client_name: String,
     configure: Option<Arc<Configure>>,
@@ -363,6 +403,9 @@ impl Settings {
         }
         if self.device_authorization {
             config = config.device_authorization(true);
+        }
+        if let Some(key) = &self.dpop {
+            config = config.dpop(key.clone());
         }
         if Url::parse(&self.mcp_url).is_ok_and(|u| is_loopback_url(&u) && u.scheme() == "http") {
             // A loopback MCP server (development, tests): allow loopback http everywhere.
@@ -463,6 +506,7 @@ impl AuthorizedClient {
             authorization_timeout: Duration::from_secs(600),
             lock_timeout: Duration::from_secs(60),
             device_authorization: false,
+            dpop: None,
         }
     }
 
@@ -600,14 +644,21 @@ impl AuthorizedClient {
         );
         async move {
             let mut retried = false;
+            let mut nonce_retried = false;
+            let method = request.method().as_str().to_owned();
+            let url = request.url().as_str().to_owned();
             loop {
-                let header = self.current_header().await?;
+                let headers = self.current_headers(&method, &url).await?;
+                let mut header = None;
                 let mut attempt = request.try_clone().ok_or(Error::BodyNotReplayable)?;
-                if let Some(h) = &header {
+                for (name, value) in headers {
                     let mut v =
-                        HeaderValue::from_str(h.as_str()).map_err(|_| Error::InvalidRequest)?;
-                    v.set_sensitive(true);
-                    attempt.headers_mut().insert(AUTHORIZATION, v);
+                        HeaderValue::from_str(value.as_str()).map_err(|_| Error::InvalidRequest)?;
+                    v.set_sensitive(value.is_sensitive());
+                    attempt.headers_mut().insert(name, v);
+                    if name == AUTHORIZATION.as_str() {
+                        header = Some(value);
+                    }
                 }
                 let resp = self
                     .inner
@@ -617,16 +668,39 @@ impl AuthorizedClient {
                     .map_err(|e| Error::Transport(transport_error(&e)))?;
                 let status = resp.status().as_u16();
                 tracing::debug!(status, authorized = header.is_some(), "MCP response");
+                // The parts of the response the flow reads: challenges and DPoP nonces.
+                let seen = HttpResponse::new(
+                    status,
+                    resp.headers()
+                        .get_all(WWW_AUTHENTICATE)
+                        .iter()
+                        .map(|v| ("www-authenticate".to_owned(), v.as_bytes().to_vec()))
+                        .chain(
+                            resp.headers()
+                                .get_all(DPOP_NONCE)
+                                .iter()
+                                .map(|v| (DPOP_NONCE.to_owned(), v.as_bytes().to_vec())),
+                        )
+                        .collect(),
+                    Vec::new(),
+                );
+                if header.is_some() {
+                    let retry_nonce = self
+                        .inner
+                        .slot
+                        .lock()
+                        .await
+                        .flow
+                        .handle_resource_response(&url, &seen);
+                    if retry_nonce && !nonce_retried {
+                        // RFC 9449 §9: the same request again with a proof carrying the nonce.
+                        nonce_retried = true;
+                        tracing::debug!("MCP server asked for a DPoP nonce; retrying");
+                        continue;
+                    }
+                }
                 if matches!(status, 401 | 403) && !retried {
-                    let challenge = HttpResponse::new(
-                        status,
-                        resp.headers()
-                            .get_all(WWW_AUTHENTICATE)
-                            .iter()
-                            .map(|v| ("www-authenticate".to_owned(), v.as_bytes().to_vec()))
-                            .collect(),
-                        Vec::new(),
-                    );
+                    let challenge = seen;
                     let mut slot = self.inner.slot.lock().await;
                     let trigger = Trigger::Challenge {
                         response: challenge,
@@ -664,8 +738,13 @@ impl AuthorizedClient {
         .await
     }
 
-    /// The header to send now, renewing first when the token is due.
-    async fn current_header(&self) -> Result<Option<CoreHeaderValue>, Error> {
+    /// The headers to send now (`Authorization`, and a DPoP proof for a DPoP-bound token),
+    /// renewing first when the token is due.
+    async fn current_headers(
+        &self,
+        method: &str,
+        url: &str,
+    ) -> Result<Vec<(&'static str, CoreHeaderValue)>, Error> {
         let mut slot = self.inner.slot.lock().await;
         let now = self.inner.clock.now();
         if renewal_due(&slot.flow, now)
@@ -678,7 +757,10 @@ impl AuthorizedClient {
             }
             tracing::warn!(error = %e, "proactive renewal failed; using the current token");
         }
-        Ok(slot.flow.authorization_header(self.inner.clock.now()))
+        let now = self.inner.clock.now();
+        slot.flow
+            .authorization_headers(now, method, url)
+            .map_err(Error::Flow)
     }
 
     /// Drive the flow for `trigger` until it settles. Runs under the flow mutex (single

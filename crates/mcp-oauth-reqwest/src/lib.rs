@@ -109,6 +109,9 @@ pub enum Error {
     /// The operating system's random number generator failed.
     #[error(transparent)]
     Entropy(mcp_oauth_batteries::clock::EntropyError),
+    /// The DPoP key could not be made (see [`mcp_oauth_core::dpop::DpopError`]).
+    #[error(transparent)]
+    Dpop(mcp_oauth_core::dpop::DpopError),
     /// The MCP URL does not parse.
     #[error("invalid MCP server URL")]
     InvalidUrl,

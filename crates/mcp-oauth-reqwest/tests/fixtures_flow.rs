@@ -416,3 +416,45 @@ async fn client_credentials_option_uses_the_service_client_and_never_authorizes(
     );
     assert_eq!(token[0].form_param("client_secret"), None);
 }
+
+/// The header and claims of a compact JWS, decoded.
+fn jws_parts(jws: &str) -> (Value, Value) {
+    use base64::Engine as _;
+    let decode = |part: &str| -> Value {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .expect("base64url");
+        serde_json::from_slice(&bytes).expect("json")
+    };
+    let mut parts = jws.split('.');
+    let header = decode(parts.next().expect("header"));
+    let claims = decode(parts.next().expect("claims"));
+    assert!(parts.next().is_some_and(|s| !s.is_empty()), "a signature");
+    (header, claims)
+}
+
+// covers: X-1 (a proof on every token request; RFC 9449 §5: a Bearer answer is used unbound)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dpop_sends_a_proof_to_the_token_endpoint_and_uses_a_bearer_answer_as_bearer() {
+    let fx = Fixtures::start(FixtureConfig::default()).await.unwrap();
+    let c = client(&fx).dpop().build().unwrap();
+    let v = call(&c, &echo()).await;
+    assert_eq!(v["result"]["isError"], json!(false));
+    let token = fx.requests_for(RouteKind::Token);
+    assert_eq!(token.len(), 1);
+    let proof = token[0].header("dpop").expect("a DPoP proof");
+    let (header, claims) = jws_parts(proof);
+    assert_eq!(header["typ"], "dpop+jwt");
+    assert_eq!(header["alg"], "ES256");
+    assert!(header["jwk"].get("d").is_none());
+    assert_eq!(claims["htm"], "POST");
+    assert_eq!(claims["htu"], json!(fx.token_endpoint()));
+    // The fixture issues Bearer tokens: MCP requests carry them as Bearer, without a proof.
+    let mcp = fx.requests_for(RouteKind::Mcp);
+    let last = mcp.last().expect("an MCP request");
+    assert!(
+        last.header("authorization")
+            .is_some_and(|a| a.starts_with("Bearer "))
+    );
+    assert!(last.header("dpop").is_none());
+}

@@ -14,6 +14,7 @@ use mcp_oauth_batteries::trace::{
 };
 use mcp_oauth_batteries::{AuthorizationPrompt, DevicePrompt, Interaction, InteractionError};
 use mcp_oauth_core::Timestamp;
+use mcp_oauth_core::dpop::{DPOP_HEADER, DpopKey, NONCE_HEADER as DPOP_NONCE};
 use mcp_oauth_core::flow::{
     AssertionSource, AuthFlow, ClientConfig, Event, FlowConfig, FlowError, FlowErrorKind,
     FlowStatus, IdpConfig, LogoutOutcome, PreRegisteredClient,
@@ -67,6 +68,13 @@ pub struct AuthorizedClientBuilder {
     authorization_timeout: Duration,
     lock_timeout: Duration,
     device_authorization: bool,
+    dpop: Option<DpopChoice>,
+}
+
+/// Where the DPoP key comes from.
+enum DpopChoice {
+    Key(DpopKey),
+    Generate,
 }
 
 impl fmt::Debug for AuthorizedClientBuilder {
@@ -241,6 +249,25 @@ impl AuthorizedClientBuilder {
         self
     }
 
+    /// Use DPoP (RFC 9449) with a fresh ES256 key from the OS random number generator: tokens
+    /// are bound to the key, every token request and every MCP request carries a fresh proof,
+    /// and `use_dpop_nonce` answers (token endpoint and MCP server) are retried once with the
+    /// server's nonce. See [`FlowConfig::dpop`] for the rules.
+    ///
+    /// The key lives as long as the client: tokens stored by an earlier process (bound to
+    /// another key) are not reused, and the client authorizes again. Pass your own persistent
+    /// key with [`dpop_key`](Self::dpop_key) to keep DPoP-bound tokens across restarts.
+    pub fn dpop(mut self) -> Self {
+        self.dpop = Some(DpopChoice::Generate);
+        self
+    }
+
+    /// Use DPoP (RFC 9449) with this key (see [`dpop`](Self::dpop)).
+    pub fn dpop_key(mut self, key: DpopKey) -> Self {
+        self.dpop = Some(DpopChoice::Key(key));
+        self
+    }
+
     /// Build the client: load the store entry (a warm start restores the flow from it with no
     /// network request), choose the redirect URI, create the HTTP agents.
     ///
@@ -269,7 +296,16 @@ impl AuthorizedClientBuilder {
                 "/callback",
             ),
         };
+        let dpop = match self.dpop {
+            None => None,
+            Some(DpopChoice::Key(key)) => Some(key),
+            Some(DpopChoice::Generate) => Some(
+                DpopKey::generate(mcp_oauth_batteries::entropy().map_err(Error::Entropy)?)
+                    .map_err(Error::Dpop)?,
+            ),
+        };
         let settings = Settings {
+            dpop,
             mcp_url: self.mcp_url,
             client_name: self.client_name,
             configure: self.configure,
@@ -303,6 +339,7 @@ impl AuthorizedClientBuilder {
 }
 
 struct Settings {
+    dpop: Option<DpopKey>,
     mcp_url: String,
     client_name: String,
     configure: Option<Arc<Configure>>,
@@ -363,6 +400,9 @@ impl Settings {
         }
         if self.device_authorization {
             config = config.device_authorization(true);
+        }
+        if let Some(key) = &self.dpop {
+            config = config.dpop(key.clone());
         }
         if Url::parse(&self.mcp_url).is_ok_and(|u| is_loopback_url(&u) && u.scheme() == "http") {
             // A loopback MCP server (development, tests): allow loopback http everywhere.
@@ -471,6 +511,7 @@ impl AuthorizedClient {
             authorization_timeout: Duration::from_secs(600),
             lock_timeout: Duration::from_secs(60),
             device_authorization: false,
+            dpop: None,
         }
     }
 
@@ -609,21 +650,46 @@ impl AuthorizedClient {
         );
         let _entered = span.enter();
         let mut retried = false;
+        let mut nonce_retried = false;
         loop {
-            let header = self.current_header()?;
-            let resp = self.execute_mcp(&request, &url, header.as_ref())?;
+            let headers = self.current_headers(request.method().as_str(), url.as_str())?;
+            let header = headers
+                .iter()
+                .find(|(name, _)| *name == AUTHORIZATION.as_str())
+                .map(|(_, v)| v.clone());
+            let resp = self.execute_mcp(&request, &url, &headers)?;
             let status = resp.status().as_u16();
             tracing::debug!(status, authorized = header.is_some(), "MCP response");
+            // The parts of the response the flow reads: challenges and DPoP nonces.
+            let seen = HttpResponse::new(
+                status,
+                resp.headers()
+                    .get_all(WWW_AUTHENTICATE)
+                    .iter()
+                    .map(|v| ("www-authenticate".to_owned(), v.as_bytes().to_vec()))
+                    .chain(
+                        resp.headers()
+                            .get_all(DPOP_NONCE)
+                            .iter()
+                            .map(|v| (DPOP_NONCE.to_owned(), v.as_bytes().to_vec())),
+                    )
+                    .collect(),
+                Vec::new(),
+            );
+            if header.is_some() {
+                let retry_nonce = self
+                    .slot()
+                    .flow
+                    .handle_resource_response(url.as_str(), &seen);
+                if retry_nonce && !nonce_retried {
+                    // RFC 9449 §9: the same request again with a proof carrying the nonce.
+                    nonce_retried = true;
+                    tracing::debug!("MCP server asked for a DPoP nonce; retrying");
+                    continue;
+                }
+            }
             if matches!(status, 401 | 403) && !retried {
-                let challenge = HttpResponse::new(
-                    status,
-                    resp.headers()
-                        .get_all(WWW_AUTHENTICATE)
-                        .iter()
-                        .map(|v| ("www-authenticate".to_owned(), v.as_bytes().to_vec()))
-                        .collect(),
-                    Vec::new(),
-                );
+                let challenge = seen;
                 let mut slot = self.slot();
                 let trigger = Trigger::Challenge {
                     response: challenge,
@@ -653,12 +719,13 @@ impl AuthorizedClient {
         }
     }
 
-    /// One MCP exchange: `request` with `auth`, following same-origin redirects only.
+    /// One MCP exchange: `request` with the `auth` headers (`Authorization`, and `DPoP` for a
+    /// DPoP-bound token), following same-origin redirects only.
     fn execute_mcp(
         &self,
         request: &Request<Vec<u8>>,
         url: &Url,
-        auth: Option<&CoreHeaderValue>,
+        auth: &[(&'static str, CoreHeaderValue)],
     ) -> Result<Response, Error> {
         let mut url = url.clone();
         for hop in 0..=MAX_MCP_REDIRECTS {
@@ -667,14 +734,14 @@ impl AuthorizedClient {
                 .uri(url.as_str())
                 .version(request.version());
             for (name, value) in request.headers() {
-                if name != AUTHORIZATION {
+                if name != AUTHORIZATION && name.as_str() != DPOP_HEADER {
                     rb = rb.header(name, value);
                 }
             }
-            if let Some(h) = auth {
+            for (name, h) in auth {
                 let mut v = HeaderValue::from_str(h.as_str()).map_err(|_| Error::InvalidRequest)?;
-                v.set_sensitive(true);
-                rb = rb.header(AUTHORIZATION, v);
+                v.set_sensitive(h.is_sensitive());
+                rb = rb.header(*name, v);
             }
             let attempt = rb
                 .body(request.body().clone())
@@ -716,8 +783,13 @@ impl AuthorizedClient {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The header to send now, renewing first when the token is due.
-    fn current_header(&self) -> Result<Option<CoreHeaderValue>, Error> {
+    /// The headers to send now (`Authorization`, and a DPoP proof for a DPoP-bound token),
+    /// renewing first when the token is due.
+    fn current_headers(
+        &self,
+        method: &str,
+        url: &str,
+    ) -> Result<Vec<(&'static str, CoreHeaderValue)>, Error> {
         let mut slot = self.slot();
         let now = self.inner.clock.now();
         if renewal_due(&slot.flow, now)
@@ -730,7 +802,10 @@ impl AuthorizedClient {
             }
             tracing::warn!(error = %e, "proactive renewal failed; using the current token");
         }
-        Ok(slot.flow.authorization_header(self.inner.clock.now()))
+        let now = self.inner.clock.now();
+        slot.flow
+            .authorization_headers(now, method, url)
+            .map_err(Error::Flow)
     }
 
     /// Drive the flow for `trigger` until it settles. Runs under the flow mutex (single
@@ -1074,8 +1149,11 @@ mod tests {
         });
         let c = client_for(port);
         let (req, url) = post(&c, port);
-        let auth = CoreHeaderValue::sensitive("Bearer t0ken".into());
-        let resp = c.execute_mcp(&req, &url, Some(&auth)).unwrap();
+        let auth = [(
+            "authorization",
+            CoreHeaderValue::sensitive("Bearer t0ken".into()),
+        )];
+        let resp = c.execute_mcp(&req, &url, &auth).unwrap();
         assert_eq!(
             resp.status().as_u16(),
             308,
@@ -1091,7 +1169,7 @@ mod tests {
         let (port, seen) = server(MAX_MCP_REDIRECTS + 1, |_| redirect(307, "/mcp"));
         let c = client_for(port);
         let (req, url) = post(&c, port);
-        let resp = c.execute_mcp(&req, &url, None).unwrap();
+        let resp = c.execute_mcp(&req, &url, &[]).unwrap();
         assert_eq!(resp.status().as_u16(), 307);
         assert_eq!(seen.iter().take(MAX_MCP_REDIRECTS + 1).count(), 6);
     }
@@ -1101,7 +1179,7 @@ mod tests {
         let (port, seen) = server(1, |_| redirect(303, "/elsewhere"));
         let c = client_for(port);
         let (req, url) = post(&c, port);
-        let resp = c.execute_mcp(&req, &url, None).unwrap();
+        let resp = c.execute_mcp(&req, &url, &[]).unwrap();
         assert_eq!(resp.status().as_u16(), 303);
         assert_eq!(seen.iter().count(), 1);
     }

@@ -240,6 +240,9 @@ pub struct FlowConfig {
     pub(super) extra_authorize_params: Vec<(String, String)>,
     pub(super) omit_resource: bool,
     pub(super) issuer_overrides: Vec<(String, String)>,
+    /// DPoP (RFC 9449): the proof key, when on.
+    #[cfg(feature = "dpop")]
+    pub(super) dpop: Option<crate::dpop::DpopKey>,
     pub(super) device: DeviceMode,
 }
 
@@ -256,8 +259,8 @@ pub(super) enum DeviceMode {
 
 impl fmt::Debug for FlowConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowConfig")
-            .field("resource_url", &self.resource_url)
+        let mut f = f.debug_struct("FlowConfig");
+        f.field("resource_url", &self.resource_url)
             .field("client", &self.client)
             .field("pre_registered", &self.pre_registered)
             .field("cimd_url", &self.cimd_url)
@@ -279,8 +282,10 @@ impl fmt::Debug for FlowConfig {
             .field("extra_authorize_params", &self.extra_authorize_params)
             .field("omit_resource", &self.omit_resource)
             .field("issuer_overrides", &self.issuer_overrides)
-            .field("device", &self.device)
-            .finish_non_exhaustive()
+            .field("device", &self.device);
+        #[cfg(feature = "dpop")]
+        f.field("dpop", &self.dpop);
+        f.finish_non_exhaustive()
     }
 }
 
@@ -315,7 +320,57 @@ impl FlowConfig {
             omit_resource: false,
             issuer_overrides: Vec::new(),
             device: DeviceMode::Off,
+            #[cfg(feature = "dpop")]
+            dpop: None,
         }
+    }
+
+    /// Use DPoP (RFC 9449) with `key`: every token request (code exchange, refresh, client
+    /// credentials) carries a fresh proof, so the tokens are bound to the key; a
+    /// `use_dpop_nonce` error is retried once with the server's nonce (§8); resource requests
+    /// get their headers from [`AuthFlow::authorization_headers`](super::AuthFlow::authorization_headers)
+    /// (`Authorization: DPoP <token>` plus a proof with `ath`, §7.1).
+    ///
+    /// - Give the flow the **same key** on every [`AuthFlow::restore`](super::AuthFlow::restore):
+    ///   stored tokens remember the thumbprint of the key they are bound to, and are not
+    ///   restored under another key (a DPoP-bound refresh token is useless without its key).
+    ///   The key itself is never part of [`PersistedState`](super::PersistedState); keep it
+    ///   in your own key store (or accept a new authorization after a restart).
+    /// - When the authorization server's metadata lists `dpop_signing_alg_values_supported`
+    ///   without the key's algorithm, the token request is not sent:
+    ///   [`FlowErrorKind::DpopAlgorithmNotSupported`](super::FlowErrorKind::DpopAlgorithmNotSupported)
+    ///   (no silent downgrade to bearer tokens). Absent metadata is not a refusal (§5.1: the
+    ///   parameter is optional).
+    /// - Token type (§5): `DPoP` is accepted only from a request that carried a proof;
+    ///   `Bearer` is still accepted (the server does not do DPoP and issued an unbound token,
+    ///   which the flow then presents as a bearer token; noted in the report).
+    ///
+    /// ```
+    /// use mcp_oauth_core::dpop::DpopKey;
+    /// use mcp_oauth_core::flow::{ClientConfig, FlowConfig};
+    /// use mcp_oauth_core::Entropy;
+    ///
+    /// let key = DpopKey::generate(Entropy::new([9; 32]))?; // 32 bytes from your CSPRNG
+    /// let config = FlowConfig::new(
+    ///     "https://mcp.example.com/mcp",
+    ///     ClientConfig::authorization_code("Example", "http://127.0.0.1:8765/callback"),
+    /// )
+    /// .dpop(key);
+    /// assert!(config.dpop_key().is_some());
+    /// # Ok::<(), mcp_oauth_core::dpop::DpopError>(())
+    /// ```
+    #[cfg(feature = "dpop")]
+    #[must_use]
+    pub fn dpop(mut self, key: crate::dpop::DpopKey) -> Self {
+        self.dpop = Some(key);
+        self
+    }
+
+    /// The DPoP key, when DPoP is on.
+    #[cfg(feature = "dpop")]
+    #[must_use]
+    pub fn dpop_key(&self) -> Option<&crate::dpop::DpopKey> {
+        self.dpop.as_ref()
     }
 
     /// Add pre-registered credentials (several allowed, checked in order; R-3, R-4).

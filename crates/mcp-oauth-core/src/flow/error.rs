@@ -210,6 +210,18 @@ pub enum FlowErrorKind {
     /// flow was not waiting for an assertion.
     #[error("no assertion was requested")]
     NoAssertionRequested,
+    /// DPoP is on and the authorization server's `dpop_signing_alg_values_supported` does not
+    /// list the key's algorithm (RFC 9449 §5.1): no token request was sent rather than
+    /// silently falling back to bearer tokens.
+    #[error("the authorization server does not accept {algorithm} DPoP proofs")]
+    DpopAlgorithmNotSupported {
+        /// The key's algorithm (`ES256`, …).
+        algorithm: &'static str,
+    },
+    /// A DPoP proof could not be made (an unusable URL or method, a signing failure).
+    #[cfg(feature = "dpop")]
+    #[error(transparent)]
+    Dpop(crate::dpop::DpopError),
 }
 
 /// Why a [`FlowConfig`](super::FlowConfig) cannot be used.

@@ -183,6 +183,8 @@ mod authorization;
 mod config;
 mod device;
 mod discovery;
+#[cfg(feature = "dpop")]
+mod dpop;
 mod error;
 mod event;
 mod identity;
@@ -241,6 +243,9 @@ pub struct AuthFlow {
     events: VecDeque<Event>,
     next_id: u64,
     report: DiscoveryReport,
+    /// DPoP nonces and the token request kept for the nonce retry (RFC 9449 §8).
+    #[cfg(feature = "dpop")]
+    dpop: dpop::DpopState,
 }
 
 impl core::fmt::Debug for AuthFlow {
@@ -281,6 +286,8 @@ impl AuthFlow {
             events: VecDeque::new(),
             next_id: 0,
             report: DiscoveryReport::default(),
+            #[cfg(feature = "dpop")]
+            dpop: dpop::DpopState::default(),
         }
     }
 
@@ -326,6 +333,11 @@ impl AuthFlow {
         now: Timestamp,
         response: &HttpResponse,
     ) -> Result<(), FlowError> {
+        // RFC 9449 §9: a DPoP nonce request is answered by retrying, not by authorizing.
+        if response.status == 401 && self.tokens.is_some() && self.dpop_resource_challenge(response)
+        {
+            return Ok(());
+        }
         let oauth = OAuthChallenge::from_response(response);
         let action = oauth.action(response.status);
         let urls: Option<Vec<String>> = match oauth.resource_metadata() {
@@ -576,14 +588,91 @@ impl AuthFlow {
         Some(t.set.access_token())
     }
 
-    /// `Bearer <token>` as a sensitive header value (checklist U-1, U-4, U-7).
+    /// `Bearer <token>` as a sensitive header value (checklist U-1, U-4, U-7); `DPoP <token>`
+    /// for a DPoP-bound token, which also needs a proof: use
+    /// [`AuthFlow::authorization_headers`] for requests.
     #[must_use]
     pub fn authorization_header(&self, now: Timestamp) -> Option<HeaderValue> {
         let token = self.access_token(now)?;
+        let scheme = self
+            .tokens
+            .as_ref()
+            .map_or("Bearer", |t| t.set.token_type().as_str());
         let mut value = String::with_capacity(token.secret().len().saturating_add(7));
-        value.push_str("Bearer ");
+        value.push_str(scheme);
+        value.push(' ');
         value.push_str(token.secret());
         Some(HeaderValue::sensitive(value))
+    }
+
+    /// Every header a `method` request to `url` on the MCP server needs: `Authorization:
+    /// Bearer <token>` (U-4), or for a DPoP-bound token `Authorization: DPoP <token>` plus a
+    /// fresh `DPoP` proof (RFC 9449 §7.1: `htm` = `method`, `htu` = `url` without query and
+    /// fragment, `ath` = hash of the token, `nonce` = the MCP server's latest nonce). Empty when
+    /// no usable token is held. Call it for **every** request (a proof is single-use) and hand
+    /// each response to [`AuthFlow::handle_resource_response`].
+    ///
+    /// ```
+    /// # use mcp_oauth_core::flow::{AuthFlow, ClientConfig, FlowConfig};
+    /// # use mcp_oauth_core::{Entropy, Timestamp};
+    /// let mut flow = AuthFlow::new(
+    ///     FlowConfig::new("https://mcp.example.com/mcp",
+    ///         ClientConfig::authorization_code("Example", "http://127.0.0.1:8765/callback")),
+    ///     Entropy::new([7; 32]),
+    /// );
+    /// let now = Timestamp::from_unix_seconds(1_700_000_000);
+    /// // No token yet: nothing to attach.
+    /// assert!(flow.authorization_headers(now, "POST", "https://mcp.example.com/mcp")?.is_empty());
+    /// # Ok::<(), mcp_oauth_core::flow::FlowError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// With DPoP, when the proof cannot be made (`method` is not an HTTP method token, `url` is
+    /// not absolute).
+    pub fn authorization_headers(
+        &mut self,
+        now: Timestamp,
+        method: &str,
+        url: &str,
+    ) -> Result<Vec<(&'static str, HeaderValue)>, FlowError> {
+        let _ = (method, url);
+        #[cfg(feature = "dpop")]
+        if let Some(t) = self.tokens.as_ref()
+            && t.set.token_type() == crate::token::TokenType::DPoP
+        {
+            let Some(token) = self.access_token(now).cloned() else {
+                return Ok(Vec::new());
+            };
+            return self
+                .dpop_resource_headers(now, method, url, &token)
+                .map_err(|kind| self.error(kind));
+        }
+        Ok(self
+            .authorization_header(now)
+            .map(|h| alloc::vec![("authorization", h)])
+            .unwrap_or_default())
+    }
+
+    /// A response from the MCP server to a request that carried
+    /// [`AuthFlow::authorization_headers`]. With DPoP it keeps the server's `DPoP-Nonce` (RFC
+    /// 9449 §9: a server may rotate its nonce on any response) and returns `true` for a
+    /// `use_dpop_nonce` challenge (401 with a `DPoP` challenge `error="use_dpop_nonce"` and a
+    /// `DPoP-Nonce`): send the request again with fresh headers, **without** a new
+    /// authorization; retry at most once per request. Otherwise (and always without DPoP) it
+    /// returns `false`: handle a 401/403 with [`AuthFlow::handle_challenge`] as usual.
+    ///
+    /// `url` is the URL the request went to (nonces are kept per origin).
+    pub fn handle_resource_response(&mut self, url: &str, response: &HttpResponse) -> bool {
+        #[cfg(feature = "dpop")]
+        {
+            self.dpop_resource_response(url, response)
+        }
+        #[cfg(not(feature = "dpop"))]
+        {
+            let _ = (url, response);
+            false
+        }
     }
 
     /// The coarse phase.
@@ -703,6 +792,13 @@ impl AuthFlow {
             entry,
         });
         self.queue.push_back((id, request));
+    }
+
+    /// Without the `dpop` feature nothing asks for DPoP.
+    #[cfg(not(feature = "dpop"))]
+    fn dpop_resource_challenge(&mut self, response: &HttpResponse) -> bool {
+        let _ = response;
+        false
     }
 
     fn error(&self, kind: FlowErrorKind) -> FlowError {

@@ -23,7 +23,7 @@ use crate::Scopes;
 use crate::Timestamp;
 use crate::metadata::server::{AuthorizationServerMetadata, IssuerSource, LegacyBase};
 use crate::secret::{AccessToken, ClientSecret, RefreshToken};
-use crate::token::TokenSet;
+use crate::token::{TokenSet, TokenType};
 
 /// The schema version written by this crate.
 pub const PERSISTED_STATE_VERSION: u32 = 1;
@@ -98,6 +98,13 @@ struct PersistedTokens {
     expires_at: Option<Timestamp>,
     #[serde(default)]
     scope: Scopes,
+    /// `DPoP` for a DPoP-bound access token (RFC 9449 §5); absent for `Bearer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    token_type: Option<String>,
+    /// The RFC 7638 thumbprint of the DPoP key the tokens are bound to (not the key: that
+    /// stays with the caller, see `FlowConfig::dpop`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dpop_jkt: Option<String>,
 }
 
 /// Everything a flow needs to resume: the validated PRM, the authorization server metadata (as
@@ -207,6 +214,9 @@ impl AuthFlow {
                 .map(|r| SecretString(String::from(r.secret()))),
             expires_at: t.set.expires_at(),
             scope: t.set.scope().clone(),
+            token_type: (t.set.token_type() != TokenType::Bearer)
+                .then(|| String::from(t.set.token_type().as_str())),
+            dpop_jkt: t.dpop_jkt.clone(),
         });
         Some(PersistedState {
             version: PERSISTED_STATE_VERSION,
@@ -268,23 +278,45 @@ impl AuthFlow {
                         "tokens are bound to another authorization server or resource",
                     ));
                 }
-                Some(Tokens {
-                    set: TokenSet::new(
-                        AccessToken::new(t.access_token.0.clone()),
-                        t.expires_at,
-                        t.refresh_token
-                            .as_ref()
-                            .map(|r| RefreshToken::new(r.0.clone())),
-                        t.scope.clone(),
-                    ),
-                    issuer: t.issuer.clone(),
-                    resource: t.resource.clone(),
-                    // When the token was obtained is not stored: renew at expiry − margin (at
-                    // once if that has passed; the renewed token then gets the full rule).
-                    renew_at: t
-                        .expires_at
-                        .map(|at| at.saturating_sub(self.config.refresh_margin)),
-                })
+                let token_type = match t.token_type.as_deref() {
+                    None => Some(TokenType::Bearer),
+                    Some(name) if name.eq_ignore_ascii_case("dpop") => Some(TokenType::DPoP),
+                    Some(_) => None,
+                };
+                // RFC 9449 §6: tokens obtained with a DPoP proof are bound to that key; under
+                // another key (or none) they are useless, so they are not restored (the rest
+                // of the state is).
+                let key_ok = match t.dpop_jkt.as_deref() {
+                    None => token_type == Some(TokenType::Bearer),
+                    Some(jkt) => self.dpop_key_thumbprint() == Some(jkt),
+                };
+                let token_type = token_type.filter(|_| key_ok);
+                if let Some(token_type) = token_type {
+                    Some(Tokens {
+                        set: TokenSet::new(
+                            AccessToken::new(t.access_token.0.clone()),
+                            t.expires_at,
+                            t.refresh_token
+                                .as_ref()
+                                .map(|r| RefreshToken::new(r.0.clone())),
+                            t.scope.clone(),
+                        )
+                        .with_token_type(token_type),
+                        issuer: t.issuer.clone(),
+                        resource: t.resource.clone(),
+                        // When the token was obtained is not stored: renew at expiry − margin (at
+                        // once if that has passed; the renewed token then gets the full rule).
+                        renew_at: t
+                            .expires_at
+                            .map(|at| at.saturating_sub(self.config.refresh_margin)),
+                        dpop_jkt: t.dpop_jkt.clone(),
+                    })
+                } else {
+                    self.report.note(super::report::Note::TokensDropped {
+                        reason: "bound to another DPoP key (or an unknown token type)",
+                    });
+                    None
+                }
             }
         };
         self.resource = resource;

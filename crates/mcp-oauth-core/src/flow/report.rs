@@ -120,6 +120,15 @@ pub enum Note {
     RedirectRejected(FlowErrorKind),
     /// The access token is due for refresh (or re-acquisition).
     RefreshDue,
+    /// A server asked for a DPoP nonce (`use_dpop_nonce`, RFC 9449 §8, §9); the request is
+    /// sent again with a proof carrying it.
+    DpopNonceRequired {
+        /// `authorization server` or `resource server`.
+        server: &'static str,
+    },
+    /// The token endpoint answered a request with a DPoP proof with a `Bearer` token (it does
+    /// not do DPoP, RFC 9449 §5): the token is used as an unbound bearer token.
+    DpopBearerIssued,
 }
 
 /// One report line.
@@ -279,6 +288,12 @@ impl fmt::Display for Note {
             }
             Self::RedirectRejected(why) => write!(f, "redirect rejected: {why}"),
             Self::RefreshDue => f.write_str("token due for renewal"),
+            Self::DpopNonceRequired { server } => {
+                write!(f, "the {server} asked for a DPoP nonce; retrying with it")
+            }
+            Self::DpopBearerIssued => {
+                f.write_str("a DPoP proof was sent but a Bearer token was issued (not DPoP-bound)")
+            }
         }
     }
 }

@@ -147,4 +147,7 @@ pub(super) struct Tokens {
     pub(super) resource: String,
     /// When to renew without the user, if the token expires (see `tokens::renewal_time`).
     pub(super) renew_at: Option<Timestamp>,
+    /// The thumbprint of the DPoP key the token request proved (RFC 9449 §6.1): the tokens,
+    /// the refresh token included, are useless with any other key.
+    pub(super) dpop_jkt: Option<String>,
 }

@@ -17,8 +17,8 @@ use crate::Timestamp;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::secret::AuthorizationCode;
 use crate::token::{
-    TokenErrorCode, TokenRequest, TokenResponseError, TokenSet, parse_refresh_response,
-    parse_token_response,
+    TokenErrorCode, TokenRequest, TokenResponseError, TokenSet, TokenType, parse_refresh_typed,
+    parse_typed,
 };
 
 /// The token request in flight.
@@ -100,6 +100,10 @@ impl AuthFlow {
             Ok(mut http) => {
                 if self.config.omit_resource {
                     strip_resource(&mut http);
+                }
+                #[cfg(feature = "dpop")]
+                if let Err(kind) = self.attach_dpop(now, &mut http, false) {
+                    return self.fail(kind);
                 }
                 self.send(now, purpose, http);
                 self.state = State::RequestingToken(step);
@@ -208,6 +212,14 @@ impl AuthFlow {
             .as_ref()
             .map(|s| s.issuer.clone())
             .unwrap_or_default();
+        let dpop_jkt = if self.proof_sent() {
+            if set.token_type() == TokenType::Bearer {
+                self.report.note(Note::DpopBearerIssued);
+            }
+            self.dpop_key_thumbprint().map(String::from)
+        } else {
+            None
+        };
         let renew_at = set
             .expires_at()
             .and_then(|expiry| renewal_time(now, expiry, self.config.refresh_margin));
@@ -216,6 +228,7 @@ impl AuthFlow {
             issuer,
             resource: self.token_resource(),
             renew_at,
+            dpop_jkt,
         });
         self.state = State::Authorized;
         // F-4: persist before use.
@@ -230,16 +243,23 @@ impl AuthFlow {
         entry: usize,
         response: &HttpResponse,
     ) {
+        #[cfg(feature = "dpop")]
+        let Some(step) = self.dpop_token_response(now, step, entry, response) else {
+            return;
+        };
+        let proof_sent = self.proof_sent();
         let result = match &step {
             TokenStep::Exchange { requested }
             | TokenStep::ClientCredentials { requested }
-            | TokenStep::JwtBearer { requested } => parse_token_response(response, now, requested),
+            | TokenStep::JwtBearer { requested } => {
+                parse_typed(response, now, requested, proof_sent)
+            }
             TokenStep::IdJag { requested } => {
                 let requested = requested.clone();
                 return self.id_jag_response(now, requested, entry, response);
             }
             TokenStep::Refresh => match &self.tokens {
-                Some(t) => parse_refresh_response(response, now, &t.set, None),
+                Some(t) => parse_refresh_typed(response, now, &t.set, None, proof_sent),
                 None => return self.fail(FlowErrorKind::NoResourceMetadata),
             },
         };
@@ -280,6 +300,30 @@ impl AuthFlow {
                     _ => self.fail(kind),
                 }
             }
+        }
+    }
+
+    /// Whether the token request in flight carried a DPoP proof.
+    fn proof_sent(&self) -> bool {
+        #[cfg(feature = "dpop")]
+        {
+            self.dpop_sent()
+        }
+        #[cfg(not(feature = "dpop"))]
+        {
+            false
+        }
+    }
+
+    /// The RFC 7638 thumbprint of the DPoP key, if DPoP is on.
+    pub(super) fn dpop_key_thumbprint(&self) -> Option<&str> {
+        #[cfg(feature = "dpop")]
+        {
+            self.dpop_thumbprint()
+        }
+        #[cfg(not(feature = "dpop"))]
+        {
+            None
         }
     }
 

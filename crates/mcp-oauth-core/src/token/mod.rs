@@ -187,3 +187,4 @@ pub use response::{
     TokenErrorCode, TokenErrorResponse, TokenResponseError, TokenSet, TokenType,
     parse_refresh_response, parse_token_response,
 };
+pub(crate) use response::{parse_refresh_typed, parse_typed};

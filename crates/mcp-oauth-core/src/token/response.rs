@@ -20,14 +20,19 @@ const MAX_SHORT_TEXT: usize = 64;
 
 /// The type of an issued access token (RFC 6749 §7.1), compared case-insensitively.
 ///
-/// Only `Bearer` (RFC 6750) is understood; `DPoP` (RFC 9449) will be added once proofs are
-/// supported. A client must not use a token whose type it does not understand, so other types are
-/// refused with [`TokenResponseError::UnsupportedTokenType`].
+/// [`parse_token_response`] understands `Bearer` (RFC 6750) only. `DPoP` (RFC 9449 §5) is
+/// accepted only by the flow machine, and only for a token request that carried a DPoP proof
+/// (with the `dpop` feature, see [`crate::flow::FlowConfig::dpop`]). A client must not use a
+/// token whose type it does not understand, so other types are refused with
+/// [`TokenResponseError::UnsupportedTokenType`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TokenType {
     /// `Bearer` (any case on the wire). Sent as `Authorization: Bearer <token>` (checklist U-4).
     Bearer,
+    /// `DPoP` (any case on the wire): a DPoP-bound token (RFC 9449 §5), sent as
+    /// `Authorization: DPoP <token>` with a proof in the `DPoP` header (§7.1).
+    DPoP,
 }
 
 impl TokenType {
@@ -36,6 +41,7 @@ impl TokenType {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Bearer => "Bearer",
+            Self::DPoP => "DPoP",
         }
     }
 }
@@ -68,6 +74,13 @@ impl TokenSet {
             refresh_token,
             scope,
         }
+    }
+
+    /// The same set with another token type (restoring a DPoP-bound token).
+    #[must_use]
+    pub(crate) fn with_token_type(mut self, token_type: TokenType) -> Self {
+        self.token_type = token_type;
+        self
     }
 
     /// The access token.
@@ -308,6 +321,17 @@ pub fn parse_token_response(
     now: Timestamp,
     requested: &Scopes,
 ) -> Result<TokenSet, TokenResponseError> {
+    parse_typed(response, now, requested, false)
+}
+
+/// [`parse_token_response`] that also accepts `token_type` `DPoP` when `dpop_sent` (the request
+/// carried a DPoP proof, RFC 9449 §5).
+pub(crate) fn parse_typed(
+    response: &HttpResponse,
+    now: Timestamp,
+    requested: &Scopes,
+    dpop_sent: bool,
+) -> Result<TokenSet, TokenResponseError> {
     let mut m = parse_members(response)?;
     let access_token = match m.access_token.take() {
         Some(Value::String(s)) if !s.is_empty() => AccessToken::new(s),
@@ -321,6 +345,7 @@ pub fn parse_token_response(
     };
     let token_type = match m.token_type.take() {
         Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => TokenType::Bearer,
+        Some(Value::String(t)) if dpop_sent && t.eq_ignore_ascii_case("dpop") => TokenType::DPoP,
         Some(Value::String(t)) => {
             let shown = short_text(&t);
             let leaks = |text: &str| {
@@ -431,7 +456,23 @@ pub fn parse_refresh_response(
     previous: &TokenSet,
     requested: Option<&Scopes>,
 ) -> Result<TokenSet, TokenResponseError> {
-    let mut next = parse_token_response(response, now, requested.unwrap_or(&previous.scope))?;
+    parse_refresh_typed(response, now, previous, requested, false)
+}
+
+/// [`parse_refresh_response`] with the `DPoP` token type rule of [`parse_typed`].
+pub(crate) fn parse_refresh_typed(
+    response: &HttpResponse,
+    now: Timestamp,
+    previous: &TokenSet,
+    requested: Option<&Scopes>,
+    dpop_sent: bool,
+) -> Result<TokenSet, TokenResponseError> {
+    let mut next = parse_typed(
+        response,
+        now,
+        requested.unwrap_or(&previous.scope),
+        dpop_sent,
+    )?;
     if next.refresh_token.is_none() {
         next.refresh_token.clone_from(&previous.refresh_token);
     }
