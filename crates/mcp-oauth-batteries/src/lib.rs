@@ -39,6 +39,7 @@ pub mod follow;
 pub mod http;
 pub mod interaction;
 pub mod loopback;
+pub mod retry;
 pub mod store;
 pub mod trace;
 

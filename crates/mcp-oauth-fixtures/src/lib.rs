@@ -41,6 +41,8 @@
 
 mod authz;
 mod config;
+pub mod hostile;
+mod knobs;
 mod mcp;
 mod misbehave;
 mod records;
