@@ -40,6 +40,7 @@ pub mod http;
 pub mod interaction;
 pub mod loopback;
 pub mod retry;
+mod secret;
 pub mod store;
 pub mod trace;
 
