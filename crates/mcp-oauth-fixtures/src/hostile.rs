@@ -204,7 +204,6 @@ impl Case {
 
     /// The fixture configuration: the faults are configured from the start for
     /// [`Phase::Cold`], added at run time otherwise.
-    #[must_use]
     pub fn config(&self) -> FixtureConfig {
         let mut config = FixtureConfig::default();
         if self.phase == Phase::Cold {

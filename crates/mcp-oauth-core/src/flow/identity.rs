@@ -180,22 +180,19 @@ impl AuthFlow {
             })
         } else if let Some((_, stored)) = self.registrations.iter().find(|(i, _)| *i == issuer) {
             Some(stored.clone())
-        } else if let Some(url) = self
-            .config
-            .cimd_url
-            .clone()
-            .filter(|_| server.metadata.client_id_metadata_document_supported())
-        {
-            Some(ClientIdentity {
-                client_id: url,
-                secret: None,
-                method: Some(String::from("none")),
-                secret_expires_at: None,
-                redirect_uris: Vec::new(),
-                source: IdentitySource::ClientIdMetadataDocument,
-            })
         } else {
-            None
+            self.config
+                .cimd_url
+                .clone()
+                .filter(|_| server.metadata.client_id_metadata_document_supported())
+                .map(|url| ClientIdentity {
+                    client_id: url,
+                    secret: None,
+                    method: Some(String::from("none")),
+                    secret_expires_at: None,
+                    redirect_uris: Vec::new(),
+                    source: IdentitySource::ClientIdMetadataDocument,
+                })
         };
         self.identity = identity.map(|i| (issuer, i));
     }
