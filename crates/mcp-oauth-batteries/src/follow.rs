@@ -34,13 +34,30 @@ use crate::http::is_redirect_status;
 pub const MAX_HOPS: usize = 16;
 
 /// What to do after a response.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` prints [`Hop::Reached`] without its query (it holds the authorization code).
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Hop {
     /// Fetch this URL next.
     Next(Url),
     /// The redirect URI was reached: this is the full redirect URL for the flow.
     Reached(String),
+}
+
+impl core::fmt::Debug for Hop {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Next(url) => f
+                .debug_tuple("Next")
+                .field(&crate::http::loggable_url(url.as_str()))
+                .finish(),
+            Self::Reached(url) => f
+                .debug_tuple("Reached")
+                .field(&crate::http::loggable_url(url))
+                .finish(),
+        }
+    }
 }
 
 /// Why following stopped without reaching the redirect URI.
@@ -109,9 +126,28 @@ pub fn next_hop(
 /// A minimal cookie jar for a follower: host-only cookies (the `Domain` attribute is ignored,
 /// which is stricter), name=value, replaced by name, `Max-Age=0` deletes. Enough for an
 /// authorization server's session cookie across its own redirects; not a browser.
-#[derive(Debug, Default, Clone)]
+///
+/// Cookie values are session secrets: `Debug` shows hosts and names only, and the values are
+/// overwritten when the jar is dropped.
+#[derive(Default, Clone)]
 pub struct CookieJar {
     cookies: Vec<(String, String, String)>,
+}
+
+impl core::fmt::Debug for CookieJar {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list()
+            .entries(self.cookies.iter().map(|(h, n, _)| (h, n, "[redacted]")))
+            .finish()
+    }
+}
+
+impl Drop for CookieJar {
+    fn drop(&mut self) {
+        for (_, _, value) in &mut self.cookies {
+            crate::secret::wipe(value);
+        }
+    }
 }
 
 impl CookieJar {

@@ -47,6 +47,15 @@ pub struct Limits {
     pub total_timeout: Duration,
     /// Same-origin redirects followed for a `GET`. Default 5.
     pub max_redirects: usize,
+    /// Retries of a `GET` (metadata) answered 429/502/503/504; never of a `POST` (token,
+    /// registration). Default 2. See [`crate::retry`].
+    pub max_retries: u32,
+    /// The first retry's pause when the server sends no `Retry-After`; doubled per retry.
+    /// Default 200 ms.
+    pub retry_backoff: Duration,
+    /// The longest pause before a retry; a `Retry-After` asking for more is not waited for
+    /// (the response is handed to the flow). Default 5 s.
+    pub max_retry_delay: Duration,
 }
 
 impl Default for Limits {
@@ -56,6 +65,9 @@ impl Default for Limits {
             connect_timeout: Duration::from_secs(10),
             total_timeout: Duration::from_secs(30),
             max_redirects: 5,
+            max_retries: 2,
+            retry_backoff: Duration::from_millis(200),
+            max_retry_delay: Duration::from_secs(5),
         }
     }
 }
@@ -79,6 +91,21 @@ impl Limits {
     #[must_use]
     pub fn total_timeout(mut self, timeout: Duration) -> Self {
         self.total_timeout = timeout;
+        self
+    }
+
+    /// Set how many times a `GET` answered 429/502/503/504 is retried (0: never).
+    #[must_use]
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// Set the first retry pause (without `Retry-After`) and the longest pause waited.
+    #[must_use]
+    pub fn retry_delays(mut self, backoff: Duration, max: Duration) -> Self {
+        self.retry_backoff = backoff;
+        self.max_retry_delay = max;
         self
     }
 }

@@ -39,6 +39,8 @@ pub mod follow;
 pub mod http;
 pub mod interaction;
 pub mod loopback;
+pub mod retry;
+mod secret;
 pub mod store;
 pub mod trace;
 

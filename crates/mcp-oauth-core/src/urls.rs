@@ -76,7 +76,8 @@ impl Default for UrlPolicy {
 }
 
 impl UrlPolicy {
-    /// `https` only, link-local and other never-valid addresses refused, private addresses allowed.
+    /// `https` only, link-local and other never-valid addresses (and cloud instance-metadata
+    /// endpoints) refused, private addresses allowed.
     /// The right default for a desktop or CLI client.
     #[must_use]
     pub const fn https_only() -> Self {
@@ -210,11 +211,30 @@ fn v6_private(a: Ipv6Addr) -> bool {
         || a.to_ipv4_mapped().is_some_and(v4_private)
 }
 
+/// Cloud instance-metadata endpoints outside the link-local range (which is refused anyway):
+/// Alibaba `100.100.100.200`, Oracle `192.0.0.192`, AWS `fd00:ec2::254`, and the GCP names.
+/// A URL from a server never has a reason to point there (SSRF, checklist Z-6).
+const METADATA_V4: [Ipv4Addr; 2] = [
+    Ipv4Addr::new(100, 100, 100, 200),
+    Ipv4Addr::new(192, 0, 0, 192),
+];
+const METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254);
+const METADATA_NAMES: [&str; 2] = ["metadata.google.internal", "metadata.goog"];
+
 fn is_never_valid<S: AsRef<str>>(host: &Host<S>) -> bool {
     match host {
-        Host::Domain(_) => false,
-        Host::Ipv4(a) => v4_never_valid(*a),
-        Host::Ipv6(a) => v6_never_valid(*a),
+        Host::Domain(d) => {
+            let d = d.as_ref();
+            let d = d.strip_suffix('.').unwrap_or(d);
+            METADATA_NAMES.iter().any(|n| n.eq_ignore_ascii_case(d))
+        }
+        Host::Ipv4(a) => v4_never_valid(*a) || METADATA_V4.contains(a),
+        Host::Ipv6(a) => {
+            v6_never_valid(*a)
+                || *a == METADATA_V6
+                || a.to_ipv4_mapped()
+                    .is_some_and(|v4| METADATA_V4.contains(&v4))
+        }
     }
 }
 
@@ -323,5 +343,30 @@ mod tests {
             assert!(UrlPolicy::https_only().check(bad).is_ok(), "{bad}");
         }
         assert!(SERVER.check("https://as.example.com/x").is_ok());
+    }
+
+    // covers: Z-6, D-14 (cloud instance-metadata endpoints are never contacted)
+    #[test]
+    fn cloud_metadata_endpoints_are_never_valid_z6() {
+        for p in [UrlPolicy::https_only(), DEV, SERVER] {
+            for url in [
+                "https://169.254.169.254/latest/meta-data/",
+                "https://metadata.google.internal/computeMetadata/v1/",
+                "https://METADATA.google.internal./x",
+                "https://metadata.goog/",
+                "https://100.100.100.200/latest/meta-data/",
+                "https://192.0.0.192/opc/v2/",
+                "https://[fd00:ec2::254]/latest/meta-data/",
+                "https://[::ffff:100.100.100.200]/",
+            ] {
+                assert_eq!(p.check(url), Err(UrlError::ForbiddenAddress), "{url}");
+            }
+        }
+        let p = UrlPolicy::https_only();
+        assert!(
+            p.check("https://metadata.google.internal.example.com/")
+                .is_ok()
+        );
+        assert!(p.check("https://100.100.100.201/").is_ok());
     }
 }

@@ -129,6 +129,42 @@ pub enum Misbehaviour {
         /// The redirect status.
         status: u16,
     },
+    // Hostile-peer knobs (applied by `knobs.rs`). In the strings below, `{as_port}` is
+    // replaced by the AS port and `{decoy}` by the decoy origin.
+    /// `/authorize`: leave RFC 9207 `iss` out of the redirect.
+    MissingIssInRedirect,
+    /// `/authorize`: put another `state` in the redirect.
+    WrongStateInRedirect,
+    /// `/authorize`: answer with the previous successful redirect (old code, old `state`).
+    ReplayPreviousRedirect,
+    /// PRM: publish these `authorization_servers`.
+    PrmAuthorizationServers(Vec<String>),
+    /// PRM: publish this `resource`.
+    PrmResource(String),
+    /// MCP 401/403: put this URL in the challenge's `resource_metadata`.
+    ChallengeResourceMetadata(String),
+    /// MCP 401/403: add this `WWW-Authenticate` field line before the real one.
+    ExtraChallenge(String),
+    /// AS metadata: publish these `code_challenge_methods_supported` (`None`: leave it out).
+    PkceMethods(Option<Vec<String>>),
+    /// Replace the body with `depth` nested JSON arrays.
+    NestedJson {
+        /// Nesting depth.
+        depth: usize,
+    },
+    /// Replace the body with a JSON object whose string value is not UTF-8.
+    InvalidUtf8Json,
+    /// Answer 200 with a body that never ends (whitespace after `{`, 1 KiB every 2 ms).
+    EndlessBody,
+    /// Send the real body one byte per `interval`.
+    SlowBody {
+        /// Pause between bytes.
+        interval: Duration,
+    },
+    /// Close the connection without answering (after reading the request).
+    ResetConnection,
+    /// Token endpoint: answer `200 OK` with an RFC 6749 §5.2 error body.
+    ErrorBodyWithOk,
 }
 
 impl Misbehaviour {

@@ -17,7 +17,8 @@
 //! The servers are strict: they check what a correct client must send (exact redirect URI,
 //! S256 verifier, single-use codes, matching `resource`, exactly one client-authentication
 //! method, form-urlencoded Basic credentials, token audience and expiry). Faults for
-//! hostile-peer tests are injected per [`RouteKind`] with [`Misbehaviour`].
+//! hostile-peer tests are injected per [`RouteKind`] with [`Misbehaviour`]; the [`hostile`]
+//! module holds the hostile-peer case list every adapter runs (`docs/security.md`).
 //!
 //! | route | verifies |
 //! | --- | --- |
@@ -44,6 +45,8 @@
 mod authz;
 mod config;
 mod device;
+pub mod hostile;
+mod knobs;
 mod mcp;
 mod misbehave;
 mod records;

@@ -1,7 +1,6 @@
 //! Listener loops and the per-request pipeline: route → read body (bounded) → record → faults
 //! → handler → body faults → counters.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use http_body_util::{BodyExt as _, Limited};
@@ -18,7 +17,7 @@ use crate::config::{PrmLocation, RouteKind};
 use crate::records::RecordedRequest;
 use crate::state::Shared;
 use crate::wire::{self, Params, Resp};
-use crate::{authz, mcp, misbehave, token};
+use crate::{authz, knobs, mcp, misbehave, token};
 
 /// Which of the three listeners a request arrived on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +48,7 @@ pub(crate) async fn serve(
                     conns.spawn(async move {
                         let svc = service_fn(move |req| {
                             let shared = Arc::clone(&shared);
-                            async move { Ok::<_, Infallible>(handle(&shared, origin, req).await) }
+                            async move { knobs::into_wire(handle(&shared, origin, req).await) }
                         });
                         if let Err(err) =
                             http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await
@@ -177,6 +176,7 @@ async fn handle(shared: &Shared, origin: Origin, req: Request<Incoming>) -> Resp
         };
         route_to(shared, route, &req, &faults)
     };
+    injected |= knobs::apply(shared, route, &faults.extra, &mut resp);
     injected |= misbehave::rewrite_body(&mut resp, &faults);
     let status = resp.status().as_u16();
     {

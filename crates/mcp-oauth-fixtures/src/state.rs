@@ -143,6 +143,8 @@ pub(crate) struct Faults {
     pub(crate) oversized: Option<usize>,
     pub(crate) wrong_iss_in_redirect: bool,
     pub(crate) wrong_issuer_in_metadata: bool,
+    /// Hostile-peer knobs, applied by `knobs.rs`.
+    pub(crate) extra: Vec<Misbehaviour>,
 }
 
 /// Mutable fixture state.
@@ -163,6 +165,8 @@ pub(crate) struct State {
     pub(crate) mcp_sessions: HashSet<String>,
     /// Pending device authorizations by device code (RFC 8628).
     pub(crate) devices: HashMap<String, crate::device::DeviceRecord>,
+    /// The last successful `/authorize` redirect (for [`Misbehaviour::ReplayPreviousRedirect`]).
+    pub(crate) last_redirect: Option<String>,
 }
 
 impl State {
@@ -183,6 +187,7 @@ impl State {
             authorizations: Vec::new(),
             mcp_sessions: HashSet::new(),
             devices: HashMap::new(),
+            last_redirect: None,
         };
         for client in &cfg.preregistered {
             state.add_preregistered(client);
@@ -365,6 +370,7 @@ impl State {
                 Misbehaviour::WrongIssuerInRedirect => faults.wrong_iss_in_redirect = true,
                 Misbehaviour::WrongIssuerInMetadata => faults.wrong_issuer_in_metadata = true,
                 Misbehaviour::RedirectToOtherOrigin { status } => faults.redirect = Some(*status),
+                other => faults.extra.push(other.clone()),
             }
         }
         faults

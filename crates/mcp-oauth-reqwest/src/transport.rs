@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use mcp_oauth_batteries::follow::{CookieJar, FollowError, Hop, MAX_HOPS, next_hop};
 use mcp_oauth_batteries::http::{BodyBuffer, Limits, loggable_url, oauth_redirect_target};
+use mcp_oauth_batteries::retry::retry_delay;
 use mcp_oauth_batteries::{AuthorizationPrompt, InteractionError};
 use mcp_oauth_core::flow::TransportError;
 use mcp_oauth_core::http::{HttpRequest, HttpResponse, Method};
-use reqwest::header::{COOKIE, HeaderName, HeaderValue, LOCATION, SET_COOKIE};
+use reqwest::header::{COOKIE, HeaderName, HeaderValue, LOCATION, RETRY_AFTER, SET_COOKIE};
 use tracing::Instrument as _;
 use url::Url;
 
@@ -104,6 +105,7 @@ impl OAuthHttp {
         let body = std::mem::take(&mut request.body);
         async move {
             let mut hops = 0usize;
+            let mut retries = 0u32;
             loop {
                 let method = match request.method {
                     Method::Post => reqwest::Method::POST,
@@ -122,6 +124,15 @@ impl OAuthHttp {
                 }
                 let resp = rb.send().await.map_err(|e| transport_error(&e))?;
                 let status = resp.status().as_u16();
+                let retry_after = resp.headers().get(RETRY_AFTER).map(HeaderValue::as_bytes);
+                if let Some(pause) =
+                    retry_delay(request.method, status, retry_after, retries, &self.limits)
+                {
+                    tracing::debug!(status, ?pause, "transient error; retrying");
+                    retries = retries.saturating_add(1);
+                    tokio::time::sleep(pause).await;
+                    continue;
+                }
                 let location = resp.headers().get(LOCATION).map(HeaderValue::as_bytes);
                 if let Some(next) =
                     oauth_redirect_target(request.method, &url, status, location, hops, &self.limits)

@@ -320,7 +320,8 @@ async fn token_endpoint_oversized_body_is_a_typed_error_and_keeps_the_store() {
 async fn metadata_5xx_on_a_cold_start_is_a_typed_error() {
     let fx = Fixtures::start(FixtureConfig::default().misbehave(
         RouteKind::AuthorizationServerMetadata,
-        Misbehaviour::server_error(1),
+        // One answer more than the metadata GET's retries (batteries::retry): still an error.
+        Misbehaviour::server_error(1 + Limits::default().max_retries),
     ))
     .await
     .unwrap();

@@ -33,7 +33,10 @@
 //!   ever logged. ureq itself logs through the `log` crate: at `DEBUG` it redacts paths,
 //!   queries and credential headers, but at **`TRACE` it prints full URLs and `Location`
 //!   headers, and an authorization server's redirect `Location` carries the authorization
-//!   code**. Keep the `ureq` log target at `DEBUG` or below in production.
+//!   code**, and its protocol crate (target `ureq_proto`) hex-dumps every byte on the wire,
+//!   token request and response bodies included. A library cannot filter another crate's log
+//!   records: keep the `ureq` and `ureq_proto` targets at `DEBUG` or below in production
+//!   (`docs/security.md`).
 //!
 //! # Blocking
 //!

@@ -5,11 +5,12 @@ use std::io;
 
 use mcp_oauth_batteries::follow::{CookieJar, FollowError, Hop, MAX_HOPS, next_hop};
 use mcp_oauth_batteries::http::{BodyBuffer, Limits, loggable_url, oauth_redirect_target};
+use mcp_oauth_batteries::retry::retry_delay;
 use mcp_oauth_batteries::trace::SPAN_OAUTH_REQUEST;
 use mcp_oauth_batteries::{AuthorizationPrompt, Interaction, InteractionError};
 use mcp_oauth_core::flow::TransportError;
 use mcp_oauth_core::http::{HttpRequest, HttpResponse, Method};
-use ureq::http::header::{COOKIE, LOCATION, SET_COOKIE};
+use ureq::http::header::{COOKIE, LOCATION, RETRY_AFTER, SET_COOKIE};
 use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
 use url::Url;
 
@@ -126,6 +127,7 @@ impl OAuthHttp {
         let _entered = span.enter();
         let mut url = Url::parse(&request.url).map_err(|_| TransportError::Other)?;
         let mut hops = 0usize;
+        let mut retries = 0u32;
         loop {
             let req = build(request.method, &url, &request.headers, &request.body)?;
             let resp = self
@@ -134,6 +136,16 @@ impl OAuthHttp {
                 .map_err(|e| transport_error(&e))
                 .inspect_err(|e| tracing::debug!(error = %e, "request failed"))?;
             let status = resp.status().as_u16();
+            let retry_after = resp.headers().get(RETRY_AFTER).map(|v| v.as_bytes());
+            if let Some(pause) =
+                retry_delay(request.method, status, retry_after, retries, &self.limits)
+            {
+                tracing::debug!(status, ?pause, "transient error; retrying");
+                retries = retries.saturating_add(1);
+                drop(resp);
+                std::thread::sleep(pause);
+                continue;
+            }
             let location = resp.headers().get(LOCATION).map(|v| v.as_bytes());
             if let Some(next) =
                 oauth_redirect_target(request.method, &url, status, location, hops, &self.limits)

@@ -315,7 +315,8 @@ fn token_endpoint_oversized_body_is_a_typed_error_and_keeps_the_store() {
 fn metadata_5xx_on_a_cold_start_is_a_typed_error() {
     let fx = Fixtures::start_blocking(FixtureConfig::default().misbehave(
         RouteKind::AuthorizationServerMetadata,
-        Misbehaviour::server_error(1),
+        // One answer more than the metadata GET's retries (batteries::retry): still an error.
+        Misbehaviour::server_error(1 + Limits::default().max_retries),
     ))
     .unwrap();
     let store = MemoryStore::new();

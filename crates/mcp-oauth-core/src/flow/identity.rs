@@ -154,6 +154,49 @@ impl AuthFlow {
         }
     }
 
+    /// After a restore with tokens: the identity those tokens were obtained with, chosen like
+    /// [`AuthFlow::obtain_identity`] does but without any request (pre-registered for the
+    /// issuer, else the stored registration, else the Client ID Metadata Document), so that a
+    /// refresh can authenticate without discovery. `None` leaves the identity unset (a refresh
+    /// then goes through discovery and identification again).
+    pub(super) fn restore_identity(&mut self) {
+        let Some(server) = &self.server else {
+            return;
+        };
+        let issuer = server.issuer.clone();
+        let pre = self
+            .config
+            .pre_registered
+            .iter()
+            .find(|c| c.issuer.as_deref().is_none_or(|i| i == issuer));
+        let identity = if let Some(p) = pre {
+            Some(ClientIdentity {
+                client_id: p.client_id.clone(),
+                secret: p.client_secret.clone(),
+                method: p.auth_method.as_ref().map(|m| String::from(m.as_str())),
+                secret_expires_at: None,
+                redirect_uris: Vec::new(),
+                source: IdentitySource::PreRegistered,
+            })
+        } else if let Some((_, stored)) = self.registrations.iter().find(|(i, _)| *i == issuer) {
+            Some(stored.clone())
+        } else {
+            self.config
+                .cimd_url
+                .clone()
+                .filter(|_| server.metadata.client_id_metadata_document_supported())
+                .map(|url| ClientIdentity {
+                    client_id: url,
+                    secret: None,
+                    method: Some(String::from("none")),
+                    secret_expires_at: None,
+                    redirect_uris: Vec::new(),
+                    source: IdentitySource::ClientIdMetadataDocument,
+                })
+        };
+        self.identity = identity.map(|i| (issuer, i));
+    }
+
     fn use_identity(
         &mut self,
         now: Timestamp,

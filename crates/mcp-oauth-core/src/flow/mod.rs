@@ -310,6 +310,8 @@ impl AuthFlow {
         }
         flow.import(state)?;
         if flow.tokens.is_some() {
+            // The refresh of restored tokens authenticates as the client that obtained them.
+            flow.restore_identity();
             flow.state = State::Authorized;
             flow.events.push_back(Event::Authorized);
         }
