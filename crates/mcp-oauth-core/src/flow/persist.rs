@@ -291,7 +291,44 @@ impl AuthFlow {
         self.server = server;
         self.registrations = registrations;
         self.tokens = tokens;
+        self.identity = self.restored_identity();
         Ok(())
+    }
+
+    /// The client the restored tokens were issued to, chosen in `obtain_identity`'s order (a
+    /// pre-registered client for the issuer, else its stored registration, else the Client ID
+    /// Metadata Document URL), so that a refresh after a warm start authenticates as that
+    /// client instead of failing for want of an identity.
+    fn restored_identity(&self) -> Option<(String, ClientIdentity)> {
+        let issuer = &self.server.as_ref()?.issuer;
+        self.tokens.as_ref()?;
+        let pre = self
+            .config
+            .pre_registered
+            .iter()
+            .find(|c| c.issuer.as_deref().is_none_or(|i| i == issuer));
+        let identity = if let Some(p) = pre {
+            ClientIdentity {
+                client_id: p.client_id.clone(),
+                secret: p.client_secret.clone(),
+                method: p.auth_method.as_ref().map(|m| String::from(m.as_str())),
+                secret_expires_at: None,
+                redirect_uris: Vec::new(),
+                source: IdentitySource::PreRegistered,
+            }
+        } else if let Some((_, stored)) = self.registrations.iter().find(|(i, _)| i == issuer) {
+            stored.clone()
+        } else {
+            ClientIdentity {
+                client_id: self.config.cimd_url.clone()?,
+                secret: None,
+                method: Some(String::from("none")),
+                secret_expires_at: None,
+                redirect_uris: Vec::new(),
+                source: IdentitySource::ClientIdMetadataDocument,
+            }
+        };
+        Some((issuer.clone(), identity))
     }
 
     fn restore_server(&self, s: &PersistedServer) -> Result<ServerInfo, RestoreError> {
