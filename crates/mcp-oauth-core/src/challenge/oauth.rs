@@ -48,13 +48,14 @@ const NAMES: [&str; 6] = [
 #[derive(Clone, Copy)]
 struct Slot<'a> {
     first: Option<ParamValue<'a>>,
-    name: &'a str,
+    /// The name as first spelled (a token, ASCII).
+    name: &'a [u8],
     count: usize,
 }
 
 const EMPTY_SLOT: Slot<'static> = Slot {
     first: None,
-    name: "",
+    name: b"",
     count: 0,
 };
 
@@ -80,8 +81,10 @@ impl<'a> TokenChallenge<'a> {
         }
     }
 
-    fn add(&mut self, name: &'a str, value: ParamValue<'a>) {
-        if let Some(i) = NAMES.iter().position(|n| n.eq_ignore_ascii_case(name))
+    fn add(&mut self, name: &'a [u8], value: ParamValue<'a>) {
+        if let Some(i) = NAMES
+            .iter()
+            .position(|n| n.as_bytes().eq_ignore_ascii_case(name))
             && let Some(slot) = self.slots.get_mut(i)
         {
             if slot.first.is_none() {
@@ -101,7 +104,7 @@ impl<'a> TokenChallenge<'a> {
             (0, _) | (_, None) => Field::Absent,
             (count, Some(_)) => Field::Duplicated(Duplicates {
                 challenge: self.challenge,
-                name: slot.name,
+                name: super::lexer::ascii(slot.name),
                 count,
             }),
         }
