@@ -462,7 +462,6 @@ impl<'a> Lexer<'a> {
             });
         }
         let name_bytes = self.slice(p, e);
-        let name = ascii(name_bytes);
         let f = self.skip(e, is_ows);
         match self.at(f) {
             Some(b'=') => match self.value(f + 1) {
@@ -491,14 +490,14 @@ impl<'a> Lexer<'a> {
                 self.pos = f;
                 self.phase = Phase::AfterValue;
                 self.ctx = Ctx::Params;
-                self.challenge(name, None)
+                self.challenge(ascii(name_bytes), None)
             }
             Some(_) if f > e => {
                 self.ctx = Ctx::Params;
                 if self.is_param_start(f) || self.is_empty_param_before_param(f) {
                     self.pos = f;
                     self.phase = Phase::ElementStart;
-                    return self.challenge(name, None);
+                    return self.challenge(ascii(name_bytes), None);
                 }
                 let t = self.skip(f, is_token68_char);
                 self.phase = Phase::AfterValue;
@@ -506,12 +505,12 @@ impl<'a> Lexer<'a> {
                     // Neither token68 nor auth-param: keep the challenge and let `AfterValue`
                     // report the junk and drop attribution.
                     self.pos = f;
-                    return self.challenge(name, None);
+                    return self.challenge(ascii(name_bytes), None);
                 }
                 let end = self.skip(t, |b| b == b'=');
                 self.pos = end;
                 self.ctx = Ctx::Token68;
-                self.challenge(name, Some(ascii(self.slice(f, end))))
+                self.challenge(ascii(name_bytes), Some(ascii(self.slice(f, end))))
             }
             Some(_) => {
                 // Junk glued to a token (`Bearer/x`, `Basic"`): it might have been a scheme, so
