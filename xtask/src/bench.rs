@@ -259,8 +259,16 @@ agent: here the adapter's non-interactive redirect follower), the code exchange,
 MCP request. A warm start (a new client on the store the cold client filled) needs only the MCP
 request itself. The concurrent scenarios run 100 requests at once on one client (100 tokio tasks
 on a 2-worker runtime; 100 threads for ureq): first with the clock moved past the token's expiry
-(the client renews before sending), then with the token expired on the server (all 100 get a 401);
-the target is one refresh request each time.
+(the client renews before sending), then with the token expired on the server (requests that reach
+it with the old token get a 401; with ureq's threads only the first few do, the rest start after
+the refresh); the target is one refresh request each time.
+
+Where the ureq adapter's per-request overhead comes from (profiled with `perf`): its MCP agent
+has a global timeout, and ureq 3 resolves the host on every call (before looking in its
+connection pool) on a freshly spawned thread whenever a timeout covers the resolve phase
+(`ureq::unversioned::resolver::DefaultResolver`), even for an IP literal. The plain agent here
+has no timeouts, so it resolves inline; a plain agent with a global timeout pays the same thread
+per request. The reqwest adapter has no such cost.
 
 Request breakdown per scenario:
 
@@ -409,6 +417,16 @@ What is compared (every implementation is checked to give the same answer before
   redirect → code exchange, pre-registered client, canned responses built per request) vs the
   same steps written on oauth2 + openidconnect (challenge and PRM steps from the bounds, which
   those libraries lack) vs the bounds composed without a state machine.
+- Where the remaining gaps are (profiled with `perf` on these benches): **challenge** — a full
+  RFC 9110 tokenizer (every parameter, duplicates, error recovery, token68 vs auth-param
+  look-ahead) against a byte search; quoted-strings are scanned a word at a time and the OAuth
+  view fills its slots in place, what remains is per-element work and the UTF-8 check of the
+  returned URL. **authorize_url** — validation the bound skips (endpoint and redirect URI
+  shape, `resource`, reserved and forbidden parameter names in the endpoint's query).
+  **pkce** — the verifier lives in a wiped-on-drop 128-byte buffer (the bound keeps plain
+  arrays and wipes nothing). **flow_cold** — the bound composes the parsers with no state
+  machine: the flow also checks every URL against its policy, keeps the report, builds real
+  `HttpRequest`s (headers, form bodies) and owned metadata, and allocates for each.
 - rmcp's auth types are not benchmarked: its `auth` feature needs its reqwest + tokio stack;
   what it exposes publicly is a plain serde struct for AS metadata (the same as the
   `serde_owned` bound) and async `AuthorizationManager` / `OAuthState` methods that do discovery
