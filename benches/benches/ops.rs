@@ -10,10 +10,13 @@
 //! global allocator and written (with the benchmark list) to the file named by
 //! `MCP_OAUTH_BENCH_MANIFEST`, if set.
 //!
-//! Hook for the end-to-end part: when the driver adapters land, add a `flow_loopback` group
-//! here that runs the cold flow against the `mcp-oauth-fixtures` loopback servers (ours through
-//! the adapter, the anchor through oauth2's reqwest client); register it with `record` like the
-//! others and `cargo xtask bench` picks it up with no change.
+//! End to end (`loopback_*` groups): both driver adapters against the `mcp-oauth-fixtures`
+//! loopback servers. One authenticated `POST` through the authorized client ("ours") is timed
+//! against the same `POST` with the plain `reqwest` / `ureq` client carrying the same token
+//! ("bound": no authorization handling at all). The request counts (cold flow, warm start,
+//! 100 concurrent requests at expiry) are measured once per run and written, one
+//! `title \t adapter \t value \t target \t detail` line each, to the file named by
+//! `MCP_OAUTH_BENCH_COUNTS`, if set.
 
 #![allow(missing_docs, reason = "a bench binary")]
 
@@ -25,7 +28,7 @@ use std::fmt::Write as _;
 use std::hint::black_box;
 
 use criterion::Criterion;
-use mcp_oauth_bench::{anchor, bound, check, inputs, ours};
+use mcp_oauth_bench::{anchor, bound, check, e2e, inputs, ours};
 
 /// Which implementation a benchmark times.
 #[derive(Clone, Copy)]
@@ -251,6 +254,42 @@ fn flow(c: &mut Criterion) {
     group.finish();
 }
 
+/// The authorized client against the plain one, both adapters; the bodies must match first.
+fn loopback(c: &mut Criterion) {
+    let r = e2e::ReqwestPair::new();
+    assert_eq!(r.authorized(), r.plain(), "reqwest: same response body");
+    let u = e2e::UreqPair::new();
+    assert_eq!(u.authorized(), u.plain(), "ureq: same response body");
+    let tr = "reqwest (async): one authenticated MCP POST over loopback";
+    let tu = "ureq (blocking): one authenticated MCP POST over loopback";
+    record("loopback_reqwest", tr, "authorized", Role::Ours, || {
+        r.authorized()
+    });
+    record("loopback_reqwest", tr, "plain", Role::Bound, || r.plain());
+    record("loopback_ureq", tu, "authorized", Role::Ours, || {
+        u.authorized()
+    });
+    record("loopback_ureq", tu, "plain", Role::Bound, || u.plain());
+    let mut group = c.benchmark_group("loopback_reqwest");
+    group.bench_function("authorized", |b| b.iter(|| r.authorized()));
+    group.bench_function("plain", |b| b.iter(|| r.plain()));
+    group.finish();
+    let mut group = c.benchmark_group("loopback_ureq");
+    group.bench_function("authorized", |b| b.iter(|| u.authorized()));
+    group.bench_function("plain", |b| b.iter(|| u.plain()));
+    group.finish();
+    // Every timed request was authorized on the first try (no 401 → flow in the loop).
+    assert_eq!(r.failures(), 0, "reqwest: no MCP request failed");
+    assert_eq!(u.failures(), 0, "ureq: no MCP request failed");
+}
+
+/// The request counts of both adapters, once.
+fn loopback_counts() -> String {
+    let mut out = e2e::count_lines("reqwest", &e2e::reqwest_side::counts());
+    out.push_str(&e2e::count_lines("ureq", &e2e::ureq_side::counts()));
+    out
+}
+
 fn main() {
     check::all();
     let mut c = Criterion::default().configure_from_args();
@@ -262,6 +301,8 @@ fn main() {
     redirect(&mut c);
     token(&mut c);
     flow(&mut c);
+    loopback(&mut c);
+    let counts = loopback_counts();
     c.final_summary();
     if let Some(path) = std::env::var_os("MCP_OAUTH_BENCH_MANIFEST") {
         let text = MANIFEST.with(|m| m.borrow().clone());
@@ -269,5 +310,11 @@ fn main() {
             eprintln!("could not write {}: {e}", path.to_string_lossy());
             std::process::exit(1);
         }
+    }
+    if let Some(path) = std::env::var_os("MCP_OAUTH_BENCH_COUNTS")
+        && let Err(e) = std::fs::write(&path, counts)
+    {
+        eprintln!("could not write {}: {e}", path.to_string_lossy());
+        std::process::exit(1);
     }
 }

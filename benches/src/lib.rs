@@ -10,12 +10,13 @@
 //! [`check::all`] runs every implementation once and asserts that they agree (through the
 //! `Summary` types in [`check`]) before anything is timed.
 //!
-//! Not covered here yet: the end-to-end flow over loopback HTTP (driver adapters + the
-//! `mcp-oauth-fixtures` servers). It lands with the adapters, as a `flow_loopback` group in
-//! `benches/ops.rs` (see the hook there).
+//! [`e2e`] drives both adapters (`mcp-oauth-reqwest`, `mcp-oauth-ureq`) against the
+//! `mcp-oauth-fixtures` loopback servers: request counts, and the authorized client against the
+//! plain HTTP client for one authenticated `POST`.
 
 pub mod anchor;
 pub mod bound;
 pub mod check;
+pub mod e2e;
 pub mod inputs;
 pub mod ours;

@@ -13,17 +13,20 @@ use crate::{cargo, step, workspace_root};
 /// The flash budget for the whole machine.
 const BUDGET: u64 = 96 * 1024;
 
-/// `(crate directory under benches/, binary name, what it is)`.
-const PROBES: [(&str, &str, &str); 2] = [
+/// `(crate directory under benches/, binary name, what it is, RUSTFLAGS)`.
+const PROBES: [(&str, &str, &str, &str); 2] = [
     (
         "size-probe",
         "size-probe",
-        "embedded profile: `idna_adapter` pinned to 1.0 (ASCII hosts only)",
+        "embedded profile: `idna_adapter` pinned to 1.0 (ASCII hosts only), `sha2_backend_soft=\"compact\"`",
+        // sha2's documented switch from the unrolled to the rolled-up SHA-256 rounds.
+        "--cfg sha2_backend_soft=\"compact\"",
     ),
     (
         "size-probe-unicode",
         "size-probe-unicode",
-        "default: `idna_adapter` 1.2 with Unicode IDNA tables",
+        "default: `idna_adapter` 1.2 with Unicode IDNA tables, unrolled SHA-256",
+        "",
     ),
 ];
 
@@ -41,7 +44,6 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         return Err(format!("`size` takes no arguments (got `{a}`)"));
     }
     build_all()?;
-    let target = target_dir().join("size-probe");
     let mut out = String::new();
     let _ = writeln!(out, "{SIZE_HEADING}\n");
     let _ = writeln!(
@@ -59,8 +61,13 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let _ = writeln!(out, "Reproduce: `cargo xtask size`.\n");
     out.push_str("| Build | .text | .rodata | .data | flash | .bss | ≤ 96 KiB |\n");
     out.push_str("|---|---:|---:|---:|---:|---:|---|\n");
-    for (_, bin, what) in PROBES {
-        let path = target.join(NO_STD_TARGET).join("release").join(bin);
+    for (dir, bin, what, _) in PROBES {
+        let path = target_dir()
+            .join("size-probe")
+            .join(dir)
+            .join(NO_STD_TARGET)
+            .join("release")
+            .join(bin);
         let s = sizes(&path)?;
         let _ = writeln!(
             out,
@@ -74,8 +81,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         );
     }
     out.push_str(
-        "\nThe embedded profile uses the mechanism the `idna_adapter` README documents for \
-         turning off IDNA: pin `idna_adapter` to the 1.0.x stub in the application's lockfile \
+        "\nThe embedded profile uses two documented size switches. SHA-256: `sha2`'s README \
+         documents `--cfg sha2_backend_soft=\"compact\"` (RUSTFLAGS) to disable the unrolled \
+         round loops (a smaller, slower compression function). IDNA: the mechanism the \
+         `idna_adapter` README documents for turning it off: pin `idna_adapter` to the 1.0.x stub in the application's lockfile \
          (`cargo update -p idna_adapter --precise 1.0.0`); the probe makes the pin explicit \
          with a direct `idna_adapter = \"~1.0\"` dependency. Per that README, non-ASCII domain \
          names are then rejected and UTS 46 checks on Punycode labels are not enforced; ASCII \
@@ -102,12 +111,14 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 /// Build every probe (also used by `cargo xtask ci`).
 pub(crate) fn build_all() -> Result<(), String> {
     ensure_target(NO_STD_TARGET)?;
-    let target = target_dir().join("size-probe");
-    for (dir, _, what) in PROBES {
+    for (dir, _, what, rustflags) in PROBES {
         let manifest = workspace_root()
             .join("benches")
             .join(dir)
             .join("Cargo.toml");
+        // One target directory per probe: their flags differ, so a shared one would rebuild
+        // every dependency on each switch.
+        let target = target_dir().join("size-probe").join(dir);
         step(
             &format!("size probe ({what})"),
             cargo()
@@ -115,7 +126,8 @@ pub(crate) fn build_all() -> Result<(), String> {
                 .arg("--manifest-path")
                 .arg(&manifest)
                 .arg("--target-dir")
-                .arg(&target),
+                .arg(&target)
+                .env("RUSTFLAGS", rustflags),
         )?;
     }
     Ok(())

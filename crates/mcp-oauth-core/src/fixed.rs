@@ -49,15 +49,17 @@ pub(crate) fn ascii_str(bytes: &[u8]) -> &str {
     core::str::from_utf8(bytes).unwrap_or("")
 }
 
-/// A buffer holding the 43-character encoding of `entropy`, and its length. The temporary
-/// encoding is wiped.
+/// A buffer holding the 43-character encoding of `entropy`, and its length. The encoding is
+/// written in place (no temporary copy of the secret to wipe).
 pub(crate) fn from_entropy<const N: usize>(entropy: &Entropy) -> ([u8; N], u8) {
-    let mut encoded = encode_32(entropy.bytes());
     let mut buf = [0u8; N];
-    if let Some(dst) = buf.get_mut(..encoded.len()) {
-        dst.copy_from_slice(&encoded);
+    if let Some(dst) = buf.get_mut(..ENCODED_32_LEN) {
+        // 32 bytes encode to exactly `ENCODED_32_LEN` characters, so the slice is big enough.
+        let written = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode_slice(entropy.bytes(), dst)
+            .unwrap_or(0);
+        debug_assert_eq!(written, ENCODED_32_LEN);
     }
-    crate::secret::wipe_slice(&mut encoded);
     // Every owner has `N` >= 43, so `buf` holds the whole encoding.
     (buf, 43)
 }

@@ -44,7 +44,16 @@ pub(crate) fn wipe_bytes(bytes: &mut Vec<u8>) {
     reason = "volatile writes keep the wipe from being optimised away"
 )]
 pub(crate) fn wipe_slice(bytes: &mut [u8]) {
-    for b in bytes.iter_mut() {
+    // Sixteen bytes per volatile store (a byte-at-a-time loop cost ~1 ns per byte on every
+    // secret's drop), then the tail byte by byte.
+    let mut chunks = bytes.chunks_exact_mut(16);
+    for chunk in &mut chunks {
+        if let Ok(block) = <&mut [u8; 16]>::try_from(chunk) {
+            // SAFETY: `block` is a valid, exclusive reference to a `[u8; 16]` (alignment 1).
+            unsafe { core::ptr::write_volatile(block, [0u8; 16]) };
+        }
+    }
+    for b in chunks.into_remainder() {
         // SAFETY: `b` is a valid, aligned, exclusive reference to one byte.
         unsafe { core::ptr::write_volatile(b, 0) };
     }
@@ -271,6 +280,12 @@ mod tests {
         let mut v = alloc::vec![1u8, 2, 3];
         wipe_slice(&mut v);
         assert_eq!(v, [0, 0, 0]);
+        // Whole 16-byte blocks and a tail, at every length around the block size.
+        for len in [0, 15, 16, 17, 43, 128, 130] {
+            let mut v = alloc::vec![0xA5u8; len];
+            wipe_slice(&mut v);
+            assert!(v.iter().all(|&b| b == 0), "{len}");
+        }
         let mut s = String::from("secret");
         wipe_string(&mut s);
         assert!(s.is_empty());

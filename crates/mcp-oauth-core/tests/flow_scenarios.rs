@@ -939,6 +939,37 @@ fn persistence_round_trip_warm_start() {
     assert_eq!(w3.count("POST", "https://auth.example.com/register"), 0);
 }
 
+// covers: F-3, V-11 (a warm-started flow refreshes as the client that got the tokens)
+#[test]
+fn restored_flow_refreshes_with_the_stored_registration() {
+    let mut w = standard(code_config(), 3600, true);
+    w.challenge(challenge(401, None)).unwrap();
+    let saved = w.flow.persisted_state().unwrap();
+    let flow = AuthFlow::restore(code_config(), Entropy::new([9; 32]), saved).unwrap();
+    let mut w2 = standard(code_config(), 3600, true);
+    w2.flow = flow;
+    w2.drive();
+    assert_eq!(w2.flow.status(), FlowStatus::Authorized);
+    assert!(w2.fire_timeout(), "the renewal timer is armed");
+    assert_eq!(
+        w2.flow.status(),
+        FlowStatus::Authorized,
+        "{}",
+        w2.transcript()
+    );
+    let refresh: Vec<_> = w2
+        .requests
+        .iter()
+        .filter(|r| r.param("grant_type") == Some("refresh_token"))
+        .collect();
+    assert_eq!(refresh.len(), 1, "{}", w2.transcript());
+    assert_eq!(refresh[0].param("client_id"), Some("dcr-client"));
+    assert_eq!(refresh[0].param("refresh_token"), Some("rt-1"));
+    // Still no discovery or registration: the restored state had all of it.
+    assert_eq!(w2.count("POST", "https://auth.example.com/register"), 0);
+    assert_eq!(w2.count("GET", AS_META), 0);
+}
+
 // covers: P-12 (restore refuses state of another server)
 #[test]
 fn restore_refuses_other_resource() {

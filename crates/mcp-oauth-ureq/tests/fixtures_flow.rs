@@ -503,3 +503,29 @@ fn dpop_sends_a_proof_to_the_token_endpoint_and_uses_a_bearer_answer_as_bearer()
     );
     assert!(last.header("dpop").is_none());
 }
+
+// covers: F-3, U-5 (a warm-started client refreshes as the client that got the tokens)
+#[test]
+fn warm_start_then_refresh_at_expiry() {
+    let fx = Fixtures::start_blocking(FixtureConfig::default()).unwrap();
+    let store = MemoryStore::new();
+    let first = client(&fx).store(store.clone()).build().unwrap();
+    call(&first, &echo());
+    drop(first);
+    let clock = OffsetClock::new();
+    let second = client(&fx)
+        .store(store.clone())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    fx.reset_stats();
+    clock.advance(Duration::from_secs(3600 + 1));
+    call(&second, &echo());
+    let s = fx.stats();
+    assert_eq!(s.token_refresh_token, 1);
+    assert_eq!(
+        (s.prm, s.as_metadata, s.register, s.authorize),
+        (0, 0, 0, 0)
+    );
+    assert_eq!((s.mcp(401), s.mcp(200)), (0, 1));
+}

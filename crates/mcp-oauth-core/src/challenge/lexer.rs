@@ -109,7 +109,7 @@ fn is_bare_byte(b: u8) -> bool {
 }
 
 /// A token or token68 as `&str`. They are ASCII by construction.
-fn ascii(bytes: &[u8]) -> &str {
+pub(crate) fn ascii(bytes: &[u8]) -> &str {
     // Callers pass only tchar/token68 bytes, which are ASCII, so this cannot fail.
     core::str::from_utf8(bytes).unwrap_or_default()
 }
@@ -176,7 +176,8 @@ pub(crate) enum Item<'a> {
         params: Lexer<'a>,
     },
     Param {
-        name: &'a str,
+        /// A token (ASCII); bytes, so the OAuth view compares it without a UTF-8 check.
+        name: &'a [u8],
         value: ParamValue<'a>,
     },
     Error(ChallengeError),
@@ -231,6 +232,39 @@ impl<'a> Lexer<'a> {
                 .map_or(self.line.len(), |k| from + k),
             None => from,
         }
+    }
+
+    /// `skip(from, is_qdtext)`, eight bytes at a time while no byte of the word can end or break
+    /// a quoted-string (`"`, `\`, a control byte, DEL); the word that has one, and the tail,
+    /// are finished byte by byte. Also reports whether a backslash was met on the way.
+    fn skip_qdtext(&self, from: usize) -> usize {
+        const LO: u64 = 0x0101_0101_0101_0101;
+        const HI: u64 = 0x8080_8080_8080_8080;
+        // Nonzero iff some byte of `x` is zero / below `n` (n <= 0x80); exact as a boolean.
+        const fn has_zero(x: u64) -> u64 {
+            x.wrapping_sub(LO) & !x & HI
+        }
+        const fn has_below(x: u64, n: u8) -> u64 {
+            x.wrapping_sub(LO.wrapping_mul(n as u64)) & !x & HI
+        }
+        let mut i = from;
+        if let Some(rest) = self.line.get(from..) {
+            for chunk in rest.chunks_exact(8) {
+                let Ok(word) = <[u8; 8]>::try_from(chunk) else {
+                    break;
+                };
+                let w = u64::from_le_bytes(word);
+                let stop = has_zero(w ^ LO.wrapping_mul(u64::from(b'"')))
+                    | has_zero(w ^ LO.wrapping_mul(u64::from(b'\\')))
+                    | has_zero(w ^ LO.wrapping_mul(0x7F))
+                    | has_below(w, 0x20);
+                if stop != 0 {
+                    break;
+                }
+                i = i.saturating_add(8);
+            }
+        }
+        self.skip(i, is_qdtext)
     }
 
     fn slice(&self, from: usize, to: usize) -> &'a [u8] {
@@ -327,19 +361,24 @@ impl<'a> Lexer<'a> {
         match self.at(p) {
             Some(b'"') => {
                 let mut i = p + 1;
+                let mut escaped = false;
                 loop {
                     // Fast path over plain qdtext; stop at `"`, `\` or a forbidden byte.
-                    i = self.skip(i, is_qdtext);
+                    i = self.skip_qdtext(i);
                     match self.at(i) {
                         Some(b'"') => {
                             self.pos = i + 1;
-                            return Ok(ParamValue::new(
+                            return Ok(ParamValue::with_escapes(
                                 self.slice(p + 1, i),
                                 ValueSyntax::QuotedString,
+                                escaped,
                             ));
                         }
                         Some(b'\\') => match self.at(i + 1) {
-                            Some(b) if is_quoted_pair_byte(b) => i += 2,
+                            Some(b) if is_quoted_pair_byte(b) => {
+                                escaped = true;
+                                i += 2;
+                            }
                             None => return Err(self.unterminated(p)),
                             Some(_) => return Err(self.invalid_quoted(p, i + 1)),
                         },
@@ -357,7 +396,7 @@ impl<'a> Lexer<'a> {
                 } else {
                     ValueSyntax::Bare
                 };
-                Ok(ParamValue::new(self.slice(p, i), syntax))
+                Ok(ParamValue::with_escapes(self.slice(p, i), syntax, false))
             }
             None | Some(b',') => {
                 self.pos = p;
@@ -422,14 +461,17 @@ impl<'a> Lexer<'a> {
                 at: self.position(p),
             });
         }
-        let name = ascii(self.slice(p, e));
+        let name_bytes = self.slice(p, e);
         let f = self.skip(e, is_ows);
         match self.at(f) {
             Some(b'=') => match self.value(f + 1) {
                 Ok(value) => {
                     self.phase = Phase::AfterValue;
                     match self.ctx {
-                        Ctx::Params => Item::Param { name, value },
+                        Ctx::Params => Item::Param {
+                            name: name_bytes,
+                            value,
+                        },
                         Ctx::Token68 => Item::Error(ChallengeError::ParamAfterToken68 {
                             at: self.position(p),
                         }),
@@ -448,14 +490,14 @@ impl<'a> Lexer<'a> {
                 self.pos = f;
                 self.phase = Phase::AfterValue;
                 self.ctx = Ctx::Params;
-                self.challenge(name, None)
+                self.challenge(ascii(name_bytes), None)
             }
             Some(_) if f > e => {
                 self.ctx = Ctx::Params;
                 if self.is_param_start(f) || self.is_empty_param_before_param(f) {
                     self.pos = f;
                     self.phase = Phase::ElementStart;
-                    return self.challenge(name, None);
+                    return self.challenge(ascii(name_bytes), None);
                 }
                 let t = self.skip(f, is_token68_char);
                 self.phase = Phase::AfterValue;
@@ -463,12 +505,12 @@ impl<'a> Lexer<'a> {
                     // Neither token68 nor auth-param: keep the challenge and let `AfterValue`
                     // report the junk and drop attribution.
                     self.pos = f;
-                    return self.challenge(name, None);
+                    return self.challenge(ascii(name_bytes), None);
                 }
                 let end = self.skip(t, |b| b == b'=');
                 self.pos = end;
                 self.ctx = Ctx::Token68;
-                self.challenge(name, Some(ascii(self.slice(f, end))))
+                self.challenge(ascii(name_bytes), Some(ascii(self.slice(f, end))))
             }
             Some(_) => {
                 // Junk glued to a token (`Bearer/x`, `Basic"`): it might have been a scheme, so

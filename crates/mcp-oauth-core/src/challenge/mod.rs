@@ -357,7 +357,12 @@ impl<'a> Iterator for Params<'a> {
                 return None;
             }
             match self.lexer.next_item() {
-                Some(Item::Param { name, value }) => return Some(Param { name, value }),
+                Some(Item::Param { name, value }) => {
+                    return Some(Param {
+                        name: lexer::ascii(name),
+                        value,
+                    });
+                }
                 Some(Item::Error(_)) => {}
                 Some(Item::Challenge { .. }) | None => {
                     self.lexer.ctx = Ctx::Outside;

@@ -48,13 +48,11 @@ const NAMES: [&str; 6] = [
 #[derive(Clone, Copy)]
 struct Slot<'a> {
     first: Option<ParamValue<'a>>,
-    name: &'a str,
     count: usize,
 }
 
 const EMPTY_SLOT: Slot<'static> = Slot {
     first: None,
-    name: "",
     count: 0,
 };
 
@@ -80,20 +78,21 @@ impl<'a> TokenChallenge<'a> {
         }
     }
 
-    fn add(&mut self, name: &'a str, value: ParamValue<'a>) {
-        if let Some(i) = NAMES.iter().position(|n| n.eq_ignore_ascii_case(name))
+    fn add(&mut self, name: &'a [u8], value: ParamValue<'a>) {
+        if let Some(i) = NAMES
+            .iter()
+            .position(|n| n.as_bytes().eq_ignore_ascii_case(name))
             && let Some(slot) = self.slots.get_mut(i)
         {
             if slot.first.is_none() {
                 slot.first = Some(value);
-                slot.name = name;
             }
             slot.count = slot.count.saturating_add(1);
         }
     }
 
     fn field(&self, i: usize) -> Field<'a> {
-        let Some(slot) = self.slots.get(i) else {
+        let (Some(slot), Some(&name)) = (self.slots.get(i), NAMES.get(i)) else {
             return Field::Absent;
         };
         match (slot.count, slot.first) {
@@ -101,7 +100,9 @@ impl<'a> TokenChallenge<'a> {
             (0, _) | (_, None) => Field::Absent,
             (count, Some(_)) => Field::Duplicated(Duplicates {
                 challenge: self.challenge,
-                name: slot.name,
+                // Values are found again by a case-insensitive name match, so the canonical
+                // spelling finds the same ones.
+                name,
                 count,
             }),
         }
@@ -197,6 +198,17 @@ impl fmt::Debug for TokenChallenge<'_> {
     }
 }
 
+/// Where `from_challenges` puts the parameters being read.
+#[derive(Clone, Copy)]
+enum Target {
+    /// Not a Bearer or DPoP challenge (or none yet).
+    Nowhere,
+    /// The kept challenge of this scheme.
+    Kept(TokenScheme),
+    /// The spare: a later challenge of an already kept scheme.
+    Spare,
+}
+
 /// What the `Bearer` and `DPoP` challenges of a response say, extracted in one pass without
 /// allocating.
 ///
@@ -234,7 +246,11 @@ impl<'a> OAuthChallenge<'a> {
             first_error: None,
         };
         let mut lexer = challenges.lexer;
-        let mut current: Option<TokenChallenge<'a>> = None;
+        // Parameters go straight into the kept challenge of their scheme; only a second
+        // challenge of a scheme already kept is collected aside, then kept or dropped by
+        // `settle` (so the common case moves no `TokenChallenge` around).
+        let mut target = Target::Nowhere;
+        let mut spare: Option<TokenChallenge<'a>> = None;
         while let Some(item) = lexer.next_item() {
             match item {
                 Item::Challenge {
@@ -242,23 +258,39 @@ impl<'a> OAuthChallenge<'a> {
                     token68,
                     params,
                 } => {
-                    out.finish(current.take());
+                    out.settle(target, spare.take());
+                    target = Target::Nowhere;
                     out.challenge_count = out.challenge_count.saturating_add(1);
                     let challenge = Challenge {
                         scheme,
                         token68,
                         params,
                     };
-                    if challenge.is_scheme("Bearer") {
+                    let kind = if challenge.is_scheme("Bearer") {
                         out.bearer_count = out.bearer_count.saturating_add(1);
-                        current = Some(TokenChallenge::new(TokenScheme::Bearer, challenge));
+                        TokenScheme::Bearer
                     } else if challenge.is_scheme("DPoP") {
                         out.dpop_count = out.dpop_count.saturating_add(1);
-                        current = Some(TokenChallenge::new(TokenScheme::DPoP, challenge));
+                        TokenScheme::DPoP
+                    } else {
+                        continue;
+                    };
+                    let slot = out.slot_mut(kind);
+                    if slot.is_none() {
+                        *slot = Some(TokenChallenge::new(kind, challenge));
+                        target = Target::Kept(kind);
+                    } else {
+                        spare = Some(TokenChallenge::new(kind, challenge));
+                        target = Target::Spare;
                     }
                 }
                 Item::Param { name, value } => {
-                    if let Some(c) = current.as_mut() {
+                    let current = match target {
+                        Target::Nowhere => None,
+                        Target::Kept(kind) => out.slot_mut(kind).as_mut(),
+                        Target::Spare => spare.as_mut(),
+                    };
+                    if let Some(c) = current {
                         c.add(name, value);
                     }
                 }
@@ -268,7 +300,7 @@ impl<'a> OAuthChallenge<'a> {
                 }
             }
         }
-        out.finish(current);
+        out.settle(target, spare);
         out
     }
 
@@ -278,12 +310,20 @@ impl<'a> OAuthChallenge<'a> {
         Self::from_challenges(super::parse_response(response))
     }
 
-    fn finish(&mut self, done: Option<TokenChallenge<'a>>) {
-        let Some(done) = done else { return };
-        let slot = match done.scheme {
+    fn slot_mut(&mut self, scheme: TokenScheme) -> &mut Option<TokenChallenge<'a>> {
+        match scheme {
             TokenScheme::Bearer => &mut self.bearer,
             TokenScheme::DPoP => &mut self.dpop,
+        }
+    }
+
+    /// A finished second challenge of a kept scheme replaces the kept one only if that one
+    /// carries no information and this one does.
+    fn settle(&mut self, target: Target, spare: Option<TokenChallenge<'a>>) {
+        let (Target::Spare, Some(done)) = (target, spare) else {
+            return;
         };
+        let slot = self.slot_mut(done.scheme);
         match slot {
             None => *slot = Some(done),
             Some(kept) if !kept.has_info() && done.has_info() => *slot = Some(done),

@@ -42,6 +42,19 @@ pub struct ParamValue<'a> {
 }
 
 impl<'a> ParamValue<'a> {
+    /// A value whose lexer already knows whether it holds a quoted-pair (no second scan).
+    pub(crate) fn with_escapes(raw: &'a [u8], syntax: ValueSyntax, escaped: bool) -> Self {
+        debug_assert_eq!(
+            escaped,
+            syntax == ValueSyntax::QuotedString && raw.contains(&b'\\')
+        );
+        Self {
+            raw,
+            syntax,
+            escaped,
+        }
+    }
+
     pub(crate) fn new(raw: &'a [u8], syntax: ValueSyntax) -> Self {
         let escaped = syntax == ValueSyntax::QuotedString && raw.contains(&b'\\');
         Self {
