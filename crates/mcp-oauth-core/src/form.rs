@@ -8,10 +8,10 @@ use alloc::vec::Vec;
 use url::form_urlencoded;
 
 use crate::http::{HeaderValue, HttpRequest, Method};
-use crate::token::{ClientAuth, basic_auth_header};
+use crate::token::{CLIENT_ASSERTION_TYPE, ClientAuth, basic_auth_header};
 
 /// The client authentication cannot be used at this endpoint (a method other than `none`,
-/// `client_secret_basic` or `client_secret_post`).
+/// `client_secret_basic`, `client_secret_post` or `private_key_jwt`).
 #[derive(Debug)]
 pub(crate) struct UnsupportedAuth;
 
@@ -30,8 +30,8 @@ pub(crate) fn post<'a>(
         ),
         ("accept", HeaderValue::new("application/json")),
     ];
-    // Methods added later (private_key_jwt needs an audience and a fresh assertion) are refused
-    // here until this helper learns them, rather than sending an unauthenticated request.
+    // Methods added later are refused here until this helper learns them, rather than sending
+    // an unauthenticated request.
     #[allow(
         unreachable_patterns,
         reason = "ClientAuth grows; unknown methods are refused"
@@ -48,6 +48,16 @@ pub(crate) fn post<'a>(
         } => {
             params.push(("client_id", client_id));
             params.push(("client_secret", client_secret.secret()));
+        }
+        // RFC 7523 §2.2 at any endpoint of the authorization server: the assertion's `aud` is
+        // the issuer (RFC 7523bis), which every endpoint accepts.
+        ClientAuth::PrivateKeyJwt {
+            client_id,
+            assertion,
+        } => {
+            params.push(("client_id", client_id));
+            params.push(("client_assertion_type", CLIENT_ASSERTION_TYPE));
+            params.push(("client_assertion", assertion.secret()));
         }
         _ => return Err(UnsupportedAuth),
     }

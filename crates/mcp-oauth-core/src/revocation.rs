@@ -276,6 +276,27 @@ mod tests {
         );
     }
 
+    // RFC 7523 §2.2 / RFC 7521 §4.2: a `private_key_jwt` client authenticates at the revocation
+    // endpoint with its assertion in the body, no Basic header.
+    #[test]
+    fn private_key_jwt_assertion_in_the_body() {
+        let req = RevocationRequest::new("tok", TokenTypeHint::AccessToken)
+            .build(
+                "https://as.example/revoke",
+                &ClientAuth::PrivateKeyJwt {
+                    client_id: "c".into(),
+                    assertion: crate::secret::ClientAssertion::new("h.p.s".into()),
+                },
+                UrlPolicy::https_only(),
+            )
+            .unwrap();
+        assert_eq!(
+            req.body,
+            b"token=tok&token_type_hint=access_token&client_id=c&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=h.p.s"
+        );
+        assert_eq!(req.header("authorization"), None);
+    }
+
     #[test]
     fn post_auth_and_no_hint() {
         let req = RevocationRequest::without_hint("a b")
