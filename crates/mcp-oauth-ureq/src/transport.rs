@@ -2,6 +2,7 @@
 //! non-interactive redirect follower.
 
 use std::io;
+use std::net::{IpAddr, SocketAddr};
 
 use mcp_oauth_batteries::follow::{CookieJar, FollowError, Hop, MAX_HOPS, next_hop};
 use mcp_oauth_batteries::http::{BodyBuffer, Limits, loggable_url, oauth_redirect_target};
@@ -10,8 +11,12 @@ use mcp_oauth_batteries::trace::SPAN_OAUTH_REQUEST;
 use mcp_oauth_batteries::{AuthorizationPrompt, Interaction, InteractionError};
 use mcp_oauth_core::flow::TransportError;
 use mcp_oauth_core::http::{HttpRequest, HttpResponse, Method};
+use ureq::config::IpFamily;
+use ureq::http::Uri;
 use ureq::http::header::{COOKIE, LOCATION, RETRY_AFTER, SET_COOKIE};
 use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use url::Url;
 
 /// The `User-Agent` of every request this crate makes.
@@ -29,7 +34,7 @@ fn tls_config() -> TlsConfig {
 /// An agent that follows no redirect, returns every status as a response, and applies the
 /// limits' connect timeout. `total`: the global timeout (body included), if any.
 pub(crate) fn agent(limits: &Limits, total: Option<core::time::Duration>) -> ureq::Agent {
-    ureq::Agent::config_builder()
+    let config = ureq::Agent::config_builder()
         .tls_config(tls_config())
         .https_only(false)
         .http_status_as_error(false)
@@ -38,8 +43,57 @@ pub(crate) fn agent(limits: &Limits, total: Option<core::time::Duration>) -> ure
         .timeout_global(total)
         .timeout_recv_response(Some(limits.total_timeout))
         .user_agent(USER_AGENT)
-        .build()
-        .new_agent()
+        .build();
+    ureq::Agent::with_parts(
+        config,
+        DefaultConnector::new(),
+        LiteralFirstResolver::default(),
+    )
+}
+
+/// ureq's resolver, except that an IP-literal host (`127.0.0.1`, `[::1]`) is used as is.
+///
+/// With a timeout configured, ureq's default resolver runs every lookup on a new thread so that
+/// it can give up on time, even when the host is already an address: measured by
+/// `cargo xtask bench` (end to end, ureq), that thread was most of the per-request overhead
+/// against a loopback MCP server. Names still go through the default resolver and its timeout.
+#[derive(Debug, Default)]
+struct LiteralFirstResolver(DefaultResolver);
+
+impl Resolver for LiteralFirstResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        if matches!(config.ip_family(), IpFamily::Any)
+            && let Some(addr) = ip_literal(uri)
+        {
+            let mut out = self.empty();
+            out.push(addr);
+            return Ok(out);
+        }
+        self.0.resolve(uri, config, timeout)
+    }
+}
+
+/// The socket address of a URI whose host is an IP literal, with the scheme's default port.
+fn ip_literal(uri: &Uri) -> Option<SocketAddr> {
+    let authority = uri.authority()?;
+    let host = authority.host();
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    let ip: IpAddr = host.parse().ok()?;
+    let port = match (authority.port_u16(), uri.scheme_str()) {
+        (Some(port), _) => port,
+        (None, Some("https")) => 443,
+        (None, Some("http")) => 80,
+        (None, _) => return None,
+    };
+    Some(SocketAddr::new(ip, port))
 }
 
 /// Map a ureq error onto the core's vocabulary, keeping no text (it may hold URLs).
@@ -283,6 +337,25 @@ impl RedirectFollower {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn ip_literal_hosts_skip_the_resolver() {
+        let addr = |u: &str| ip_literal(&u.parse::<Uri>().unwrap());
+        assert_eq!(
+            addr("http://127.0.0.1:8080/mcp"),
+            Some("127.0.0.1:8080".parse().unwrap())
+        );
+        assert_eq!(
+            addr("https://[::1]/mcp"),
+            Some("[::1]:443".parse().unwrap())
+        );
+        assert_eq!(
+            addr("http://10.0.0.1/"),
+            Some("10.0.0.1:80".parse().unwrap())
+        );
+        assert_eq!(addr("https://localhost:8443/"), None);
+        assert_eq!(addr("https://mcp.example.com/"), None);
+    }
     use super::*;
 
     #[test]

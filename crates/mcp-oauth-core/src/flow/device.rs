@@ -16,8 +16,8 @@ use crate::device::{
     parse_device_authorization_response, parse_device_token_response,
 };
 use crate::http::{HttpRequest, HttpResponse};
-use crate::token::ClientAuth;
 use crate::metadata::server::Endpoint;
+use crate::token::ClientAuth;
 use crate::{Scopes, Timestamp};
 
 /// The longest interval a timed-out poll backs off to.
