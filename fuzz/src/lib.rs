@@ -19,8 +19,8 @@ mod secrets;
 
 pub use flow::flow;
 pub use parsers::{
-    as_metadata, challenge, cimd_document, cimd_url, prm, redirect, registration_response,
-    token_response,
+    as_metadata, challenge, cimd_document, cimd_url, grant_responses, prm, redirect,
+    registration_response, token_response,
 };
 
 /// A fuzz target: its name, its harness, and the folders that seed it.
@@ -38,6 +38,11 @@ pub const TARGETS: &[Target] = &[
     ("redirect", redirect, &["redirect"]),
     ("cimd_url", cimd_url, &["cimd-url"]),
     ("cimd_document", cimd_document, &["dcr", "cimd-document"]),
+    (
+        "grant_responses",
+        grant_responses,
+        &["token", "grant-responses"],
+    ),
     ("flow", flow, &[]),
 ];
 

@@ -4,6 +4,7 @@
 use core::time::Duration;
 
 use mcp_oauth_core::challenge::{self, ChallengeAction, OAuthChallenge, ParamValue};
+use mcp_oauth_core::device;
 use mcp_oauth_core::http::HttpResponse;
 use mcp_oauth_core::metadata::resource::{self, ProtectedResourceMetadata, ResourceMatch};
 use mcp_oauth_core::metadata::server::{
@@ -12,6 +13,7 @@ use mcp_oauth_core::metadata::server::{
 use mcp_oauth_core::redirect::{self, AuthorizationResponse, ExpectedResponse};
 use mcp_oauth_core::registration::cimd::{ClientIdMetadataDocument, ClientIdUrl};
 use mcp_oauth_core::registration::{ClientMetadata, TokenEndpointAuthMethod};
+use mcp_oauth_core::revocation;
 use mcp_oauth_core::state::StateToken;
 use mcp_oauth_core::token::{self, TokenResponseError};
 use mcp_oauth_core::urls::UrlPolicy;
@@ -561,6 +563,79 @@ pub fn cimd_document(data: &[u8]) {
                 );
             }
             Err(e) => assert_error_clean("cimd::DocumentError", &e, &secrets),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Other authorization-server answers: device grant, revocation, token exchange
+// ---------------------------------------------------------------------------------------------
+
+/// The other answers of an authorization server's endpoints, each read from the input as JSON
+/// and as a form body, with statuses 200, 400 and 503, at a normal time and at the end of time:
+/// RFC 8628 device authorization ([`device::parse_device_authorization_response`]) and device
+/// token polls ([`device::parse_device_token_response`]), RFC 7009 revocation
+/// ([`revocation::parse_revocation_response`]) and RFC 8693 token exchange
+/// ([`token::parse_token_exchange_response`], with and without an expected token type).
+///
+/// Asserts: no secret from the input (replaced by a marker, see [`mark_secrets`]; the device
+/// code included) appears in any `Debug` of a result or `Debug`/`Display` of an error; a device
+/// code expires no earlier than `now` and its polling interval is between 1 s and an hour;
+/// revocation succeeds exactly on 200.
+pub fn grant_responses(data: &[u8]) {
+    let requested = Scopes::parse("mcp:read");
+    let json = mark_secrets(data, false);
+    let form = mark_secrets(data, true);
+    for status in [200, 400, 503] {
+        for ct in [
+            Some("application/json"),
+            Some("application/x-www-form-urlencoded"),
+            None,
+        ] {
+            let (data, secrets) = if ct == Some("application/x-www-form-urlencoded") {
+                (&form.0, &form.1)
+            } else {
+                (&json.0, &json.1)
+            };
+            let r = response(status, ct, data);
+            for now in [T0, Timestamp::from_unix_millis(u64::MAX)] {
+                for policy in policies() {
+                    match device::parse_device_authorization_response(&r, now, policy) {
+                        Ok(d) => {
+                            assert_debug_clean("DeviceAuthorization", &d, secrets);
+                            assert!(d.expires_at() >= now);
+                            assert!(d.interval() >= Duration::from_secs(1));
+                            assert!(d.interval() <= Duration::from_secs(3600));
+                            let _ = (d.user_code(), d.verification_uri());
+                            let _ = d.verification_uri_complete();
+                        }
+                        Err(e) => assert_error_clean("DeviceAuthorizationError", &e, secrets),
+                    }
+                }
+                match device::parse_device_token_response(&r, now, &requested) {
+                    Ok(set) => assert_debug_clean("TokenSet", &set, secrets),
+                    Err(e) => assert_error_clean("DevicePollError", &e, secrets),
+                }
+                for expected in [None, Some(token::TOKEN_TYPE_ID_JAG)] {
+                    match token::parse_token_exchange_response(&r, now, &requested, expected) {
+                        Ok(issued) => {
+                            assert_debug_clean("IssuedToken", &issued, secrets);
+                            assert!(!issued.secret().is_empty());
+                            if let Some(t) = expected {
+                                assert_eq!(issued.issued_token_type(), t);
+                            }
+                        }
+                        Err(e) => assert_error_clean("TokenExchangeError", &e, secrets),
+                    }
+                }
+            }
+            match revocation::parse_revocation_response(&r) {
+                Ok(()) => assert_eq!(status, 200),
+                Err(e) => {
+                    assert_ne!(status, 200);
+                    assert_error_clean("RevocationError", &e, secrets);
+                }
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ pub(crate) const SECRET_MEMBERS: &[&str] = &[
     "registration_access_token",
     "id_token",
     "code",
+    "device_code",
 ];
 
 /// Every secret the harnesses check for contains this marker: ASCII alphanumerics only (so no

@@ -34,6 +34,7 @@ const TARGETS: &[(&str, &[&str])] = &[
     ("redirect", &["redirect"]),
     ("cimd_url", &["cimd-url"]),
     ("cimd_document", &["dcr", "cimd-document"]),
+    ("grant_responses", &["token", "grant-responses"]),
     ("flow", &[]),
 ];
 
