@@ -150,9 +150,6 @@ pub enum DeviceRequestError {
     /// `resource` is not an absolute URI without a fragment (RFC 8707 §2).
     #[error("resource is not an absolute URI without a fragment")]
     InvalidResource,
-    /// The client authentication method cannot be used by this request.
-    #[error("client authentication method not supported for the device grant")]
-    UnsupportedClientAuth,
 }
 
 fn check_common(
@@ -230,8 +227,7 @@ impl DeviceAuthorizationRequest {
         if let Some(r) = &self.resource {
             params.push(("resource", r));
         }
-        crate::form::post(endpoint, params, auth)
-            .map_err(|_| DeviceRequestError::UnsupportedClientAuth)
+        Ok(crate::form::post(endpoint, params, auth))
     }
 }
 
@@ -283,8 +279,7 @@ impl DeviceTokenRequest {
         if let Some(r) = &self.resource {
             params.push(("resource", r));
         }
-        crate::form::post(token_endpoint, params, auth)
-            .map_err(|_| DeviceRequestError::UnsupportedClientAuth)
+        Ok(crate::form::post(token_endpoint, params, auth))
     }
 }
 

@@ -122,8 +122,7 @@ impl RevocationRequest {
     ///
     /// [`RevocationRequestError::Endpoint`] when the endpoint breaks `policy` (checked before the
     /// token is placed in a request), [`RevocationRequestError::EmptyToken`],
-    /// [`RevocationRequestError::EmptyClientId`], or
-    /// [`RevocationRequestError::UnsupportedClientAuth`] for a method this request cannot use.
+    /// or [`RevocationRequestError::EmptyClientId`].
     pub fn build(
         self,
         revocation_endpoint: &str,
@@ -143,8 +142,7 @@ impl RevocationRequest {
         if let Some(h) = self.hint {
             params.push(("token_type_hint", h.as_str()));
         }
-        crate::form::post(revocation_endpoint, params, auth)
-            .map_err(|_| RevocationRequestError::UnsupportedClientAuth)
+        Ok(crate::form::post(revocation_endpoint, params, auth))
     }
 }
 
@@ -162,9 +160,6 @@ pub enum RevocationRequestError {
     /// The client id is empty.
     #[error("client id is empty")]
     EmptyClientId,
-    /// The client authentication method cannot be used for revocation by this crate.
-    #[error("client authentication method not supported for revocation")]
-    UnsupportedClientAuth,
 }
 
 /// Why the authorization server did not confirm a revocation (RFC 7009 §2.2, §2.2.1).

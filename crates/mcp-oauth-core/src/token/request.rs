@@ -7,7 +7,7 @@ use core::fmt;
 use url::form_urlencoded;
 
 use crate::Scopes;
-use crate::http::{HeaderValue, HttpRequest, Method};
+use crate::http::{HeaderValue, HttpRequest};
 use crate::secret::{
     Assertion, AuthorizationCode, ClientAssertion, ClientSecret, RefreshToken, WipedString,
     wipe_string,
@@ -378,8 +378,8 @@ impl ClientAuth {
 #[must_use]
 pub fn basic_auth_header(client_id: &str, client_secret: &ClientSecret) -> HeaderValue {
     let mut joined = String::with_capacity(
-        encoded_len_bound(client_id.len())
-            .saturating_add(encoded_len_bound(client_secret.secret().len()))
+        crate::form::encoded_len_bound(client_id.len())
+            .saturating_add(crate::form::encoded_len_bound(client_secret.secret().len()))
             .saturating_add(1),
     );
     joined.extend(form_urlencoded::byte_serialize(client_id.as_bytes()));
@@ -715,55 +715,13 @@ impl TokenRequest {
         if let Some(scope) = &scope {
             params.push(("scope", scope));
         }
-        let mut headers = alloc::vec![
-            (
-                "content-type",
-                HeaderValue::new("application/x-www-form-urlencoded"),
-            ),
-            ("accept", HeaderValue::new("application/json")),
-        ];
-        match auth {
-            ClientAuth::None { client_id } => params.push(("client_id", client_id)),
-            ClientAuth::ClientSecretBasic {
-                client_id,
-                client_secret,
-            } => headers.push(("authorization", basic_auth_header(client_id, client_secret))),
-            ClientAuth::ClientSecretPost {
-                client_id,
-                client_secret,
-            } => {
-                params.push(("client_id", client_id));
-                params.push(("client_secret", client_secret.secret()));
-            }
-            ClientAuth::PrivateKeyJwt {
-                client_id,
-                assertion,
-            } => {
-                params.push(("client_id", client_id));
-                params.push(("client_assertion_type", super::CLIENT_ASSERTION_TYPE));
-                params.push(("client_assertion", assertion.secret()));
-            }
-        }
+        let mut headers = crate::form::headers();
+        crate::form::push_client_auth(auth, &mut params, &mut headers);
         for (name, value) in &self.extra {
             params.push((name, value.as_str()));
         }
 
-        // Reserve the worst case (every byte percent-encoded) so the buffer holding secrets is
-        // never reallocated, which would leave an unwiped copy behind.
-        let capacity = params.iter().fold(0usize, |acc, (k, v)| {
-            acc.saturating_add(encoded_len_bound(k.len()))
-                .saturating_add(encoded_len_bound(v.len()))
-                .saturating_add(2)
-        });
-        let mut body = String::with_capacity(capacity);
-        form_urlencoded::Serializer::new(&mut body).extend_pairs(params.iter().copied());
-
-        Ok(HttpRequest {
-            method: Method::Post,
-            url: String::from(token_endpoint),
-            headers,
-            body: body.into_bytes(),
-        })
+        Ok(crate::form::request(token_endpoint, &params, headers))
     }
 
     fn validate(&self, auth: &ClientAuth) -> Result<(), TokenRequestError> {
@@ -837,10 +795,6 @@ impl TokenRequest {
     }
 }
 
-/// An upper bound for the form-urlencoded length of `n` input bytes (each byte at most `%XX`).
-fn encoded_len_bound(n: usize) -> usize {
-    n.saturating_mul(3)
-}
 
 #[cfg(test)]
 mod tests {
