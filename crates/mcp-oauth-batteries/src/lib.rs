@@ -35,6 +35,9 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod clock;
+#[cfg(feature = "driver")]
+#[doc(hidden)]
+pub mod driver;
 pub mod follow;
 pub mod http;
 pub mod interaction;
