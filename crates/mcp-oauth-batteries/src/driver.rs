@@ -14,6 +14,7 @@ use mcp_oauth_core::dpop::DpopKey;
 use mcp_oauth_core::flow::{
     AssertionSource, AuthFlow, ClientConfig, FlowConfig, FlowStatus, IdpConfig, PreRegisteredClient,
 };
+use mcp_oauth_core::http::{HeaderValue, HttpResponse};
 use mcp_oauth_core::secret::Assertion;
 use mcp_oauth_core::urls::{UrlPolicy, is_loopback_url};
 use url::Url;
@@ -422,4 +423,56 @@ macro_rules! builder_setters {
             }
         }
     };
+}
+
+/// The flow a client drives, behind its mutex.
+pub struct Slot {
+    /// The flow.
+    pub flow: AuthFlow,
+    /// The redirect URI in use.
+    pub redirect_uri: String,
+    /// The store entry this flow was restored from or last saved (to notice other writers).
+    pub last_seen: Option<StoredEntry>,
+}
+
+/// What starts a drive of the flow.
+pub enum Trigger {
+    /// The token is due for renewal.
+    Renewal,
+    /// The MCP server answered 401/403 to a request that carried `used`.
+    Challenge {
+        /// The parts of the response the flow reads.
+        response: HttpResponse,
+        /// The `Authorization` header the request carried.
+        used: Option<HeaderValue>,
+    },
+    /// Authorize now.
+    Start,
+}
+
+impl Trigger {
+    /// The `trigger` field of the flow span ([`crate::trace`]).
+    #[must_use]
+    pub fn trace_name(&self) -> &'static str {
+        match self {
+            Self::Renewal => crate::trace::TRIGGER_RENEWAL,
+            Self::Challenge { response, .. } if response.status == 403 => {
+                crate::trace::TRIGGER_STEP_UP
+            }
+            Self::Challenge { .. } => crate::trace::TRIGGER_CHALLENGE,
+            Self::Start => crate::trace::TRIGGER_START,
+        }
+    }
+}
+
+impl Settings {
+    /// The answer to the flow's `AssertionRequired { issuer }` event: the workload provider's
+    /// JWT, `None` without one.
+    #[must_use]
+    pub fn assertion(&self, issuer: &str) -> Option<Assertion> {
+        match &self.assertion_grant {
+            Some(AssertionGrant::Workload { provider, .. }) => provider(issuer),
+            _ => None,
+        }
+    }
 }

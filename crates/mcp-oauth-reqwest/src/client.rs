@@ -5,7 +5,7 @@ use core::time::Duration;
 use std::sync::Arc;
 
 use mcp_oauth_batteries::clock::Clock;
-use mcp_oauth_batteries::driver::{AssertionGrant, DpopChoice, Options, Settings, renewal_due};
+use mcp_oauth_batteries::driver::{DpopChoice, Options, Settings, Slot, Trigger, renewal_due};
 use mcp_oauth_batteries::http::{loggable_url, same_origin};
 use mcp_oauth_batteries::loopback::{redirect_uri_for, reserve_port};
 use mcp_oauth_batteries::store::{MemoryStore, StoreKey, StoreLock, StoredEntry, TokenStore};
@@ -151,13 +151,6 @@ impl AuthorizedClientBuilder {
     }
 }
 
-struct Slot {
-    flow: AuthFlow,
-    redirect_uri: String,
-    /// The store entry this flow was restored from or last saved (to notice other writers).
-    last_seen: Option<StoredEntry>,
-}
-
 struct Inner {
     mcp_url: Url,
     http: reqwest::Client,
@@ -169,19 +162,6 @@ struct Inner {
     settings: Settings,
     lock_timeout: Duration,
     slot: tokio::sync::Mutex<Slot>,
-}
-
-/// What starts a drive of the flow.
-enum Trigger {
-    /// The token is due for renewal.
-    Renewal,
-    /// The MCP server answered 401/403 to a request that carried `used`.
-    Challenge {
-        response: HttpResponse,
-        used: Option<CoreHeaderValue>,
-    },
-    /// Authorize now.
-    Start,
 }
 
 /// An MCP client that handles authorization: see the [crate docs](crate).
@@ -466,14 +446,7 @@ impl AuthorizedClient {
     /// Drive the flow for `trigger` until it settles. Runs under the flow mutex (single
     /// flight) and the store lock (other processes), after re-reading the store entry.
     async fn drive(&self, slot: &mut Slot, trigger: Trigger) -> Result<(), Error> {
-        let name = match &trigger {
-            Trigger::Renewal => mcp_oauth_batteries::trace::TRIGGER_RENEWAL,
-            Trigger::Challenge { response, .. } if response.status == 403 => {
-                mcp_oauth_batteries::trace::TRIGGER_STEP_UP
-            }
-            Trigger::Challenge { .. } => mcp_oauth_batteries::trace::TRIGGER_CHALLENGE,
-            Trigger::Start => mcp_oauth_batteries::trace::TRIGGER_START,
-        };
+        let name = trigger.trace_name();
         let span = tracing::info_span!("mcp_oauth.flow", trigger = name);
         async move {
             let _lock = self.store_lock().await?;
@@ -593,10 +566,7 @@ impl AuthorizedClient {
                     failure = Some(e);
                 }
                 Some(Event::AssertionRequired { issuer }) => {
-                    let assertion = match &self.inner.settings.assertion_grant {
-                        Some(AssertionGrant::Workload { provider, .. }) => provider(&issuer),
-                        _ => None,
-                    };
+                    let assertion = self.inner.settings.assertion(&issuer);
                     let Some(assertion) = assertion else {
                         self.reset(slot)?;
                         return Err(Error::NoAssertion);

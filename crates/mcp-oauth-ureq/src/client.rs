@@ -5,14 +5,11 @@ use core::time::Duration;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use mcp_oauth_batteries::clock::Clock;
-use mcp_oauth_batteries::driver::{AssertionGrant, DpopChoice, Options, Settings, renewal_due};
+use mcp_oauth_batteries::driver::{DpopChoice, Options, Settings, Slot, Trigger, renewal_due};
 use mcp_oauth_batteries::http::{is_redirect_status, loggable_url, same_origin};
 use mcp_oauth_batteries::loopback::{redirect_uri_for, reserve_port};
 use mcp_oauth_batteries::store::{MemoryStore, StoreKey, StoreLock, StoredEntry, TokenStore};
-use mcp_oauth_batteries::trace::{
-    SPAN_FLOW, SPAN_INTERACTION, SPAN_SEND, SPAN_STORE, TRIGGER_CHALLENGE, TRIGGER_RENEWAL,
-    TRIGGER_START, TRIGGER_STEP_UP,
-};
+use mcp_oauth_batteries::trace::{SPAN_FLOW, SPAN_INTERACTION, SPAN_SEND, SPAN_STORE};
 use mcp_oauth_batteries::{AuthorizationPrompt, DevicePrompt, Interaction, InteractionError};
 use mcp_oauth_core::dpop::{DPOP_HEADER, DpopKey, NONCE_HEADER as DPOP_NONCE};
 use mcp_oauth_core::flow::{AuthFlow, Event, FlowError, FlowErrorKind, FlowStatus, LogoutOutcome};
@@ -148,13 +145,6 @@ impl AuthorizedClientBuilder {
     }
 }
 
-struct Slot {
-    flow: AuthFlow,
-    redirect_uri: String,
-    /// The store entry this flow was restored from or last saved (to notice other writers).
-    last_seen: Option<StoredEntry>,
-}
-
 struct Inner {
     mcp_url: Url,
     http: ureq::Agent,
@@ -166,19 +156,6 @@ struct Inner {
     settings: Settings,
     lock_timeout: Duration,
     slot: Mutex<Slot>,
-}
-
-/// What starts a drive of the flow.
-enum Trigger {
-    /// The token is due for renewal.
-    Renewal,
-    /// The MCP server answered 401/403 to a request that carried `used`.
-    Challenge {
-        response: HttpResponse,
-        used: Option<CoreHeaderValue>,
-    },
-    /// Authorize now.
-    Start,
 }
 
 /// An MCP client that handles authorization: see the [crate docs](crate).
@@ -504,12 +481,7 @@ impl AuthorizedClient {
     /// Drive the flow for `trigger` until it settles. Runs under the flow mutex (single
     /// flight) and the store lock (other processes), after re-reading the store entry.
     fn drive(&self, slot: &mut Slot, trigger: Trigger) -> Result<(), Error> {
-        let name = match &trigger {
-            Trigger::Renewal => TRIGGER_RENEWAL,
-            Trigger::Challenge { response, .. } if response.status == 403 => TRIGGER_STEP_UP,
-            Trigger::Challenge { .. } => TRIGGER_CHALLENGE,
-            Trigger::Start => TRIGGER_START,
-        };
+        let name = trigger.trace_name();
         let span = tracing::info_span!(SPAN_FLOW, trigger = name);
         let _entered = span.enter();
         let _lock = self.store_lock()?;
@@ -626,10 +598,7 @@ impl AuthorizedClient {
                     failure = Some(e);
                 }
                 Some(Event::AssertionRequired { issuer }) => {
-                    let assertion = match &self.inner.settings.assertion_grant {
-                        Some(AssertionGrant::Workload { provider, .. }) => provider(&issuer),
-                        _ => None,
-                    };
+                    let assertion = self.inner.settings.assertion(&issuer);
                     let Some(assertion) = assertion else {
                         self.reset(slot)?;
                         return Err(Error::NoAssertion);
