@@ -12,15 +12,17 @@ use std::sync::Arc;
 use mcp_oauth_core::Timestamp;
 use mcp_oauth_core::dpop::DpopKey;
 use mcp_oauth_core::flow::{
-    AssertionSource, AuthFlow, ClientConfig, FlowConfig, FlowStatus, IdpConfig, PreRegisteredClient,
+    AssertionSource, AuthFlow, ClientConfig, Event, FlowConfig, FlowError, FlowStatus, IdpConfig,
+    PreRegisteredClient, RequestId,
 };
-use mcp_oauth_core::http::{HeaderValue, HttpResponse};
+use mcp_oauth_core::http::{HeaderValue, HttpRequest, HttpResponse};
 use mcp_oauth_core::secret::Assertion;
 use mcp_oauth_core::urls::{UrlPolicy, is_loopback_url};
 use url::Url;
 
 use crate::clock::{Clock, EntropyError, SystemClock};
 use crate::http::Limits;
+use crate::interaction::{AuthorizationPrompt, DevicePrompt};
 use crate::store::{StoredEntry, TokenStore};
 
 /// A hook that adjusts each [`FlowConfig`] the client builds.
@@ -473,6 +475,159 @@ impl Settings {
         match &self.assertion_grant {
             Some(AssertionGrant::Workload { provider, .. }) => provider(issuer),
             _ => None,
+        }
+    }
+}
+
+/// Upper bound on drive-loop steps in one episode (requests + events); far above any real flow.
+pub const MAX_STEPS: usize = 256;
+
+/// What the drain loop must do next (the IO part is the adapter's).
+pub enum Step {
+    /// Send this OAuth request; answer with `handle_response` / `handle_transport_error`.
+    Request(RequestId, HttpRequest),
+    /// Run the interactive step; answer with [`Drain::redirect`] (on failure: reset, give up).
+    Authorize(AuthorizationPrompt),
+    /// Show the device code; then [`Drain::device_presented`] (on failure: reset, give up).
+    PresentDevice(DevicePrompt),
+    /// Store the flow's state (F-4: before the new token is used; on failure: reset, give up).
+    Persist,
+    /// Find the assertion for this issuer ([`Settings::assertion`]); answer with
+    /// [`Drain::assertion`] (none: reset, give up).
+    Assertion(String),
+    /// Sleep until this instant (a device poll or the code's expiry), then call
+    /// `handle_timeout` with the later of the clock and this instant.
+    Sleep(Timestamp),
+    /// The loop is over: call [`Drain::finish`].
+    Done,
+}
+
+/// How a drain ended when it did not authorize.
+pub enum Unsettled {
+    /// The attempt failed with this error.
+    Failed(FlowError),
+    /// A refused redirect left the attempt pending: reset the flow (start over next time).
+    Refused,
+    /// The flow neither authorized nor failed.
+    Stalled,
+}
+
+/// The decisions of the drain loop of the flow's module docs, without its IO.
+pub struct Drain {
+    failure: Option<FlowError>,
+    redirect_error: Option<FlowError>,
+    sync_error: Option<FlowError>,
+    /// While a device code is out (RFC 8628) the loop also sleeps until the flow's next poll;
+    /// those rounds do not count against the step bound (the code's expiry ends them).
+    device_waiting: bool,
+    steps: usize,
+}
+
+impl Drain {
+    /// A drain after a synchronous `sync_error` (from `handle_challenge`), if any.
+    #[must_use]
+    pub fn new(sync_error: Option<FlowError>) -> Self {
+        Self {
+            failure: None,
+            redirect_error: None,
+            sync_error,
+            device_waiting: false,
+            steps: 0,
+        }
+    }
+
+    /// The next thing to do.
+    pub fn next(&mut self, flow: &mut AuthFlow) -> Step {
+        while self.steps < MAX_STEPS {
+            if !self.device_waiting {
+                self.steps += 1;
+            }
+            if let Some((id, request)) = flow.poll_request() {
+                return Step::Request(id, request);
+            }
+            match flow.poll_event() {
+                Some(Event::OpenAuthorizationUrl {
+                    url,
+                    redirect_uri,
+                    issuer,
+                }) => return Step::Authorize(AuthorizationPrompt::new(url, redirect_uri, issuer)),
+                Some(Event::DeviceAuthorization {
+                    user_code,
+                    verification_uri,
+                    verification_uri_complete,
+                    expires_at,
+                    issuer,
+                }) => {
+                    return Step::PresentDevice(DevicePrompt::new(
+                        user_code,
+                        verification_uri,
+                        verification_uri_complete,
+                        expires_at,
+                        issuer,
+                    ));
+                }
+                Some(Event::StateChanged) => return Step::Persist,
+                Some(Event::Failed(e)) => {
+                    tracing::info!(error = %e, "authorization attempt failed");
+                    self.device_waiting = false;
+                    self.failure = Some(e);
+                }
+                Some(Event::AssertionRequired { issuer }) => return Step::Assertion(issuer),
+                Some(Event::Refreshed) => tracing::info!("token refreshed"),
+                Some(Event::Authorized) => {
+                    self.device_waiting = false;
+                    tracing::info!("authorized");
+                }
+                Some(_) => {}
+                None if self.device_waiting
+                    && flow.status() == FlowStatus::AwaitingAuthorization =>
+                {
+                    // The flow's own timer: the next device poll, or the code's expiry.
+                    return match flow.poll_timeout() {
+                        Some(at) => Step::Sleep(at),
+                        None => Step::Done,
+                    };
+                }
+                None => return Step::Done,
+            }
+        }
+        Step::Done
+    }
+
+    /// The interactive step's redirect.
+    pub fn redirect(&mut self, flow: &mut AuthFlow, now: Timestamp, redirect: &str) {
+        if let Err(e) = flow.handle_redirect(now, redirect) {
+            self.redirect_error = Some(e);
+        }
+    }
+
+    /// The device code was shown.
+    pub fn device_presented(&mut self) {
+        self.device_waiting = true;
+    }
+
+    /// The assertion for [`Step::Assertion`].
+    pub fn assertion(&mut self, flow: &mut AuthFlow, now: Timestamp, assertion: Assertion) {
+        if let Err(e) = flow.handle_assertion(now, assertion) {
+            self.failure = Some(e);
+        }
+    }
+
+    /// The outcome once [`Step::Done`] came.
+    ///
+    /// # Errors
+    ///
+    /// [`Unsettled`] when the flow is not authorized.
+    pub fn finish(self, flow: &AuthFlow) -> Result<(), Unsettled> {
+        if let Some(e) = self.failure.or(self.redirect_error).or(self.sync_error)
+            && flow.status() != FlowStatus::Authorized
+        {
+            return Err(Unsettled::Failed(e));
+        }
+        match flow.status() {
+            FlowStatus::Authorized => Ok(()),
+            FlowStatus::AwaitingAuthorization => Err(Unsettled::Refused),
+            _ => Err(Unsettled::Stalled),
         }
     }
 }

@@ -5,7 +5,9 @@ use core::time::Duration;
 use std::sync::Arc;
 
 use mcp_oauth_batteries::clock::Clock;
-use mcp_oauth_batteries::driver::{DpopChoice, Options, Settings, Slot, Trigger, renewal_due};
+use mcp_oauth_batteries::driver::{
+    DpopChoice, Drain, MAX_STEPS, Options, Settings, Slot, Step, Trigger, Unsettled, renewal_due,
+};
 use mcp_oauth_batteries::http::{loggable_url, same_origin};
 use mcp_oauth_batteries::loopback::{redirect_uri_for, reserve_port};
 use mcp_oauth_batteries::store::{MemoryStore, StoreKey, StoreLock, StoredEntry, TokenStore};
@@ -24,9 +26,6 @@ use crate::transport::{OAuthHttp, RedirectFollower, base_client, transport_error
 
 /// The response header with a DPoP server nonce (RFC 9449 §8.1).
 const DPOP_NONCE: &str = mcp_oauth_core::dpop::NONCE_HEADER;
-
-/// Upper bound on drive-loop steps in one episode (requests + events); far above any real flow.
-const MAX_STEPS: usize = 256;
 
 /// How the interactive step is performed.
 #[derive(Clone)]
@@ -485,110 +484,59 @@ impl AuthorizedClient {
         .await
     }
 
-    /// The drain loop of the flow's module docs.
+    /// The drain loop of the flow's module docs (the decisions are [`Drain`]'s).
     async fn run_until_settled(
         &self,
         slot: &mut Slot,
         sync_error: Option<FlowError>,
     ) -> Result<(), Error> {
-        let mut failure: Option<FlowError> = None;
-        let mut redirect_error: Option<FlowError> = None;
-        // While a device code is out (RFC 8628) the loop also sleeps until the flow's next
-        // poll; those rounds do not count against the step bound (the code's expiry ends them).
-        let mut device_waiting = false;
-        let mut steps = 0;
-        while steps < MAX_STEPS {
-            if !device_waiting {
-                steps += 1;
-            }
-            if let Some((id, request)) = slot.flow.poll_request() {
-                let result = self.inner.oauth.execute(request).await;
-                let now = self.inner.clock.now();
-                match result {
-                    Ok(resp) => slot.flow.handle_response(now, id, resp),
-                    Err(e) => {
-                        tracing::debug!(error = %e, "OAuth request failed");
-                        slot.flow.handle_transport_error(now, id, e);
-                    }
-                }
-                continue;
-            }
-            match slot.flow.poll_event() {
-                Some(Event::OpenAuthorizationUrl {
-                    url,
-                    redirect_uri,
-                    issuer,
-                }) => {
-                    let prompt = AuthorizationPrompt::new(url, redirect_uri, issuer);
-                    match self.authorize_user(prompt).await {
-                        Ok(redirect) => {
-                            let now = self.inner.clock.now();
-                            if let Err(e) = slot.flow.handle_redirect(now, &redirect) {
-                                redirect_error = Some(e);
-                            }
-                        }
+        let mut drain = Drain::new(sync_error);
+        loop {
+            match drain.next(&mut slot.flow) {
+                Step::Request(id, request) => {
+                    let result = self.inner.oauth.execute(request).await;
+                    let now = self.inner.clock.now();
+                    match result {
+                        Ok(resp) => slot.flow.handle_response(now, id, resp),
                         Err(e) => {
-                            self.reset(slot)?;
-                            return Err(Error::Interaction(e));
+                            tracing::debug!(error = %e, "OAuth request failed");
+                            slot.flow.handle_transport_error(now, id, e);
                         }
                     }
                 }
-                Some(Event::DeviceAuthorization {
-                    user_code,
-                    verification_uri,
-                    verification_uri_complete,
-                    expires_at,
-                    issuer,
-                }) => {
-                    let prompt = DevicePrompt::new(
-                        user_code,
-                        verification_uri,
-                        verification_uri_complete,
-                        expires_at,
-                        issuer,
-                    );
+                Step::Authorize(prompt) => match self.authorize_user(prompt).await {
+                    Ok(redirect) => {
+                        let now = self.inner.clock.now();
+                        drain.redirect(&mut slot.flow, now, &redirect);
+                    }
+                    Err(e) => {
+                        self.reset(slot)?;
+                        return Err(Error::Interaction(e));
+                    }
+                },
+                Step::PresentDevice(prompt) => {
                     if let Err(e) = self.present_device_code(&prompt) {
                         self.reset(slot)?;
                         return Err(Error::Interaction(e));
                     }
-                    device_waiting = true;
+                    drain.device_presented();
                 }
-                Some(Event::StateChanged) => {
+                Step::Persist => {
                     if let Err(e) = self.persist(slot).await {
                         // F-4: never use tokens that could not be stored.
                         self.reset(slot)?;
                         return Err(e);
                     }
                 }
-                Some(Event::Failed(e)) => {
-                    tracing::info!(error = %e, "authorization attempt failed");
-                    device_waiting = false;
-                    failure = Some(e);
-                }
-                Some(Event::AssertionRequired { issuer }) => {
-                    let assertion = self.inner.settings.assertion(&issuer);
-                    let Some(assertion) = assertion else {
+                Step::Assertion(issuer) => {
+                    let Some(assertion) = self.inner.settings.assertion(&issuer) else {
                         self.reset(slot)?;
                         return Err(Error::NoAssertion);
                     };
                     let now = self.inner.clock.now();
-                    if let Err(e) = slot.flow.handle_assertion(now, assertion) {
-                        failure = Some(e);
-                    }
+                    drain.assertion(&mut slot.flow, now, assertion);
                 }
-                Some(Event::Refreshed) => tracing::info!("token refreshed"),
-                Some(Event::Authorized) => {
-                    device_waiting = false;
-                    tracing::info!("authorized");
-                }
-                Some(_) => {}
-                None if device_waiting
-                    && slot.flow.status() == FlowStatus::AwaitingAuthorization =>
-                {
-                    // The flow's own timer: the next device poll, or the code's expiry.
-                    let Some(at) = slot.flow.poll_timeout() else {
-                        break;
-                    };
+                Step::Sleep(at) => {
                     let now = self.inner.clock.now();
                     let wait = at.saturating_duration_since(now);
                     tokio::time::sleep(wait).await;
@@ -597,24 +545,20 @@ impl AuthorizedClient {
                     let now = self.inner.clock.now().max(at);
                     slot.flow.handle_timeout(now);
                 }
-                None => break,
+                Step::Done => break,
             }
         }
-        if let Some(e) = failure.or(redirect_error).or(sync_error)
-            && slot.flow.status() != FlowStatus::Authorized
-        {
-            return Err(Error::Flow(e));
-        }
-        match slot.flow.status() {
-            FlowStatus::Authorized => Ok(()),
-            FlowStatus::AwaitingAuthorization => {
+        match drain.finish(&slot.flow) {
+            Ok(()) => Ok(()),
+            Err(Unsettled::Failed(e)) => Err(Error::Flow(e)),
+            Err(Unsettled::Refused) => {
                 // A refused redirect left the attempt pending; start over next time.
                 self.reset(slot)?;
                 Err(Error::Interaction(InteractionError::Other(
                     "the authorization response was refused".into(),
                 )))
             }
-            _ => Err(Error::Stalled),
+            Err(Unsettled::Stalled) => Err(Error::Stalled),
         }
     }
 
