@@ -12,8 +12,8 @@ use std::sync::Arc;
 use mcp_oauth_core::Timestamp;
 use mcp_oauth_core::dpop::DpopKey;
 use mcp_oauth_core::flow::{
-    AssertionSource, AuthFlow, ClientConfig, Event, FlowConfig, FlowError, FlowStatus, IdpConfig,
-    PreRegisteredClient, RequestId,
+    AssertionSource, AuthFlow, ClientConfig, Event, FlowConfig, FlowError, FlowErrorKind,
+    FlowStatus, IdpConfig, PreRegisteredClient, RequestId,
 };
 use mcp_oauth_core::http::{HeaderValue, HttpRequest, HttpResponse};
 use mcp_oauth_core::secret::Assertion;
@@ -628,6 +628,62 @@ impl Drain {
             FlowStatus::Authorized => Ok(()),
             FlowStatus::AwaitingAuthorization => Err(Unsettled::Refused),
             _ => Err(Unsettled::Stalled),
+        }
+    }
+}
+
+/// Whether a challenge error ends the request as it is (the MCP response goes back to the
+/// caller): `Forbidden` (insufficient scope already tried) or `NotAChallenge`.
+#[must_use]
+pub fn challenge_is_final(e: &FlowError) -> bool {
+    matches!(
+        e.kind(),
+        FlowErrorKind::Forbidden | FlowErrorKind::NotAChallenge { .. }
+    )
+}
+
+/// What a drive does after its trigger was applied.
+pub enum Begin {
+    /// Nothing to do (another holder of the store renewed, or the token changed meanwhile).
+    Settled,
+    /// Run the drain loop, with the challenge's synchronous error if any.
+    Run(Option<FlowError>),
+}
+
+impl Trigger {
+    /// Apply the trigger to `flow` (after the store lock and the re-read).
+    ///
+    /// # Errors
+    ///
+    /// A challenge error that [ends the request](challenge_is_final).
+    pub fn begin(self, flow: &mut AuthFlow, now: Timestamp) -> Result<Begin, FlowError> {
+        match self {
+            Self::Renewal => {
+                if !renewal_due(flow, now) {
+                    tracing::debug!("renewed by another holder of the store");
+                    return Ok(Begin::Settled);
+                }
+                flow.handle_timeout(now);
+                Ok(Begin::Run(None))
+            }
+            Self::Challenge { response, used } => {
+                let current = flow.authorization_header(now);
+                if current.is_some() && current != used {
+                    tracing::debug!("token changed meanwhile; retrying with it");
+                    return Ok(Begin::Settled);
+                }
+                let first_error = flow.handle_challenge(now, &response).err();
+                if let Some(e) = &first_error
+                    && challenge_is_final(e)
+                {
+                    return Err(e.clone());
+                }
+                Ok(Begin::Run(first_error))
+            }
+            Self::Start => {
+                flow.start(now);
+                Ok(Begin::Run(None))
+            }
         }
     }
 }

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use mcp_oauth_batteries::clock::Clock;
 use mcp_oauth_batteries::driver::{
-    DpopChoice, Drain, MAX_STEPS, Options, Settings, Slot, Step, Trigger, Unsettled, renewal_due,
+    Begin, DpopChoice, Drain, MAX_STEPS, Options, Settings, Slot, Step, Trigger, Unsettled,
+    challenge_is_final, renewal_due,
 };
 use mcp_oauth_batteries::http::{is_redirect_status, loggable_url, same_origin};
 use mcp_oauth_batteries::loopback::{redirect_uri_for, reserve_port};
@@ -14,7 +15,7 @@ use mcp_oauth_batteries::store::{MemoryStore, StoreKey, StoreLock, StoredEntry, 
 use mcp_oauth_batteries::trace::{SPAN_FLOW, SPAN_INTERACTION, SPAN_SEND, SPAN_STORE};
 use mcp_oauth_batteries::{AuthorizationPrompt, DevicePrompt, Interaction, InteractionError};
 use mcp_oauth_core::dpop::{DPOP_HEADER, DpopKey, NONCE_HEADER as DPOP_NONCE};
-use mcp_oauth_core::flow::{AuthFlow, Event, FlowError, FlowErrorKind, FlowStatus, LogoutOutcome};
+use mcp_oauth_core::flow::{AuthFlow, Event, FlowError, FlowStatus, LogoutOutcome};
 use mcp_oauth_core::http::{HeaderValue as CoreHeaderValue, HttpResponse};
 use ureq::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
 use ureq::http::{HeaderValue, Method, Request};
@@ -369,12 +370,7 @@ impl AuthorizedClient {
                         retried = true;
                         continue;
                     }
-                    Err(Error::Flow(e))
-                        if matches!(
-                            e.kind(),
-                            FlowErrorKind::Forbidden | FlowErrorKind::NotAChallenge { .. }
-                        ) =>
-                    {
+                    Err(Error::Flow(e)) if challenge_is_final(&e) => {
                         return Ok(resp);
                     }
                     Err(e) => return Err(e),
@@ -486,33 +482,10 @@ impl AuthorizedClient {
         let _lock = self.store_lock()?;
         self.reread(slot)?;
         let now = self.inner.clock.now();
-        let mut first_error = None;
-        match trigger {
-            Trigger::Renewal => {
-                if !renewal_due(&slot.flow, now) {
-                    tracing::debug!("renewed by another holder of the store");
-                    return Ok(());
-                }
-                slot.flow.handle_timeout(now);
-            }
-            Trigger::Challenge { response, used } => {
-                let current = slot.flow.authorization_header(now);
-                if current.is_some() && current != used {
-                    tracing::debug!("token changed meanwhile; retrying with it");
-                    return Ok(());
-                }
-                first_error = slot.flow.handle_challenge(now, &response).err();
-                if let Some(e) = &first_error
-                    && matches!(
-                        e.kind(),
-                        FlowErrorKind::Forbidden | FlowErrorKind::NotAChallenge { .. }
-                    )
-                {
-                    return Err(Error::Flow(e.clone()));
-                }
-            }
-            Trigger::Start => slot.flow.start(now),
-        }
+        let first_error = match trigger.begin(&mut slot.flow, now).map_err(Error::Flow)? {
+            Begin::Settled => return Ok(()),
+            Begin::Run(first_error) => first_error,
+        };
         self.run_until_settled(slot, first_error)
     }
 
