@@ -23,6 +23,7 @@ use url::Url;
 use crate::clock::{Clock, EntropyError, SystemClock};
 use crate::http::Limits;
 use crate::interaction::{AuthorizationPrompt, DevicePrompt};
+use crate::loopback::{LoopbackError, redirect_uri_for, reserve_port};
 use crate::store::{StoredEntry, TokenStore};
 
 /// A hook that adjusts each [`FlowConfig`] the client builds.
@@ -685,5 +686,21 @@ impl Trigger {
                 Ok(Begin::Run(None))
             }
         }
+    }
+}
+
+/// The redirect URI for a new client: the builder's, else the stored entry's, else
+/// `http://127.0.0.1:<ephemeral port>/callback`.
+///
+/// # Errors
+///
+/// [`LoopbackError`] when no loopback port can be reserved.
+pub fn choose_redirect_uri(
+    explicit: Option<String>,
+    stored: Option<&StoredEntry>,
+) -> Result<String, LoopbackError> {
+    match explicit.or_else(|| stored.and_then(|e| e.redirect_uri.clone())) {
+        Some(uri) => Ok(uri),
+        None => Ok(redirect_uri_for(reserve_port()?, "/callback")),
     }
 }

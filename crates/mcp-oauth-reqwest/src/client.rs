@@ -7,10 +7,9 @@ use std::sync::Arc;
 use mcp_oauth_batteries::clock::Clock;
 use mcp_oauth_batteries::driver::{
     Begin, DpopChoice, Drain, MAX_STEPS, Options, Settings, Slot, Step, Trigger, Unsettled,
-    challenge_is_final, renewal_due,
+    challenge_is_final, choose_redirect_uri, renewal_due,
 };
 use mcp_oauth_batteries::http::{loggable_url, same_origin};
-use mcp_oauth_batteries::loopback::{redirect_uri_for, reserve_port};
 use mcp_oauth_batteries::store::{MemoryStore, StoreKey, StoreLock, StoredEntry, TokenStore};
 use mcp_oauth_batteries::{
     AuthorizationPrompt, DevicePrompt, Interaction, InteractionError, StoreError,
@@ -86,16 +85,8 @@ impl AuthorizedClientBuilder {
         };
         let key = StoreKey::new(o.mcp_url.clone(), o.client_name.clone());
         let stored = store.load(&key).map_err(Error::Store)?;
-        let redirect_uri = match o
-            .redirect_uri
-            .or_else(|| stored.as_ref().and_then(|e| e.redirect_uri.clone()))
-        {
-            Some(uri) => uri,
-            None => redirect_uri_for(
-                reserve_port().map_err(|e| Error::Interaction(e.into()))?,
-                "/callback",
-            ),
-        };
+        let redirect_uri = choose_redirect_uri(o.redirect_uri, stored.as_ref())
+            .map_err(|e| Error::Interaction(e.into()))?;
         let oauth = OAuthHttp::new(o.limits)?;
         let mcp_origin = mcp_url.clone();
         let http = base_client(&o.limits)

@@ -7,10 +7,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use mcp_oauth_batteries::clock::Clock;
 use mcp_oauth_batteries::driver::{
     Begin, DpopChoice, Drain, MAX_STEPS, Options, Settings, Slot, Step, Trigger, Unsettled,
-    challenge_is_final, renewal_due,
+    challenge_is_final, choose_redirect_uri, renewal_due,
 };
 use mcp_oauth_batteries::http::{is_redirect_status, loggable_url, same_origin};
-use mcp_oauth_batteries::loopback::{redirect_uri_for, reserve_port};
 use mcp_oauth_batteries::store::{MemoryStore, StoreKey, StoreLock, StoredEntry, TokenStore};
 use mcp_oauth_batteries::trace::{SPAN_FLOW, SPAN_INTERACTION, SPAN_SEND, SPAN_STORE};
 use mcp_oauth_batteries::{AuthorizationPrompt, DevicePrompt, Interaction, InteractionError};
@@ -95,16 +94,8 @@ impl AuthorizedClientBuilder {
             let _span = tracing::info_span!(SPAN_STORE, op = "load").entered();
             store.load(&key).map_err(Error::Store)?
         };
-        let redirect_uri = match o
-            .redirect_uri
-            .or_else(|| stored.as_ref().and_then(|e| e.redirect_uri.clone()))
-        {
-            Some(uri) => uri,
-            None => redirect_uri_for(
-                reserve_port().map_err(|e| Error::Interaction(e.into()))?,
-                "/callback",
-            ),
-        };
+        let redirect_uri = choose_redirect_uri(o.redirect_uri, stored.as_ref())
+            .map_err(|e| Error::Interaction(e.into()))?;
         let dpop = match o.dpop {
             None => None,
             Some(DpopChoice::Key(key)) => Some(key),
@@ -659,6 +650,7 @@ fn flow_from(
 
 #[cfg(test)]
 mod tests {
+    use mcp_oauth_batteries::loopback::reserve_port;
     use std::io::{Read, Write};
     use std::net::{Ipv4Addr, TcpListener};
     use std::sync::mpsc;
