@@ -22,7 +22,7 @@ use url::Url;
 
 use crate::clock::{Clock, EntropyError, SystemClock};
 use crate::http::Limits;
-use crate::interaction::{AuthorizationPrompt, DevicePrompt};
+use crate::interaction::{AuthorizationPrompt, DevicePrompt, Interaction, InteractionError};
 use crate::loopback::{LoopbackError, redirect_uri_for, reserve_port};
 use crate::store::{StoredEntry, TokenStore};
 
@@ -702,5 +702,31 @@ pub fn choose_redirect_uri(
     match explicit.or_else(|| stored.and_then(|e| e.redirect_uri.clone())) {
         Some(uri) => Ok(uri),
         None => Ok(redirect_uri_for(reserve_port()?, "/callback")),
+    }
+}
+
+/// How the interactive step is performed: an [`Interaction`], or the adapter's redirect
+/// follower `F`.
+#[derive(Clone)]
+pub enum Authorizer<F> {
+    /// A user-facing interaction.
+    Interaction(Interaction),
+    /// The adapter's non-interactive redirect follower.
+    Follow(F),
+}
+
+impl<F> Authorizer<F> {
+    /// Show a device code (RFC 8628): through the interaction, or on stderr
+    /// ([`Interaction::Headless`]) with a redirect follower.
+    ///
+    /// # Errors
+    ///
+    /// The interaction's [`InteractionError`].
+    pub fn present_device_code(&self, prompt: &DevicePrompt) -> Result<(), InteractionError> {
+        tracing::info!(issuer = prompt.issuer(), "device code presented");
+        match self {
+            Self::Interaction(i) => i.present_device_code(prompt),
+            Self::Follow(_) => Interaction::Headless.present_device_code(prompt),
+        }
     }
 }

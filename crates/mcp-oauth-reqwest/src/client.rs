@@ -11,9 +11,7 @@ use mcp_oauth_batteries::driver::{
 };
 use mcp_oauth_batteries::http::{loggable_url, same_origin};
 use mcp_oauth_batteries::store::{MemoryStore, StoreKey, StoreLock, StoredEntry, TokenStore};
-use mcp_oauth_batteries::{
-    AuthorizationPrompt, DevicePrompt, Interaction, InteractionError, StoreError,
-};
+use mcp_oauth_batteries::{AuthorizationPrompt, Interaction, InteractionError, StoreError};
 use mcp_oauth_core::dpop::DpopKey;
 use mcp_oauth_core::flow::{AuthFlow, Event, FlowError, FlowStatus, LogoutOutcome};
 use mcp_oauth_core::http::{HeaderValue as CoreHeaderValue, HttpResponse};
@@ -28,11 +26,7 @@ use crate::transport::{OAuthHttp, RedirectFollower, base_client, transport_error
 const DPOP_NONCE: &str = mcp_oauth_core::dpop::NONCE_HEADER;
 
 /// How the interactive step is performed.
-#[derive(Clone)]
-enum Authorizer {
-    Interaction(Interaction),
-    Follow(RedirectFollower),
-}
+type Authorizer = mcp_oauth_batteries::driver::Authorizer<RedirectFollower>;
 
 /// Builds an [`AuthorizedClient`]. From [`AuthorizedClient::builder`].
 #[must_use]
@@ -479,7 +473,7 @@ impl AuthorizedClient {
                     }
                 },
                 Step::PresentDevice(prompt) => {
-                    if let Err(e) = self.present_device_code(&prompt) {
+                    if let Err(e) = self.inner.authorizer.present_device_code(&prompt) {
                         self.reset(slot)?;
                         return Err(Error::Interaction(e));
                     }
@@ -523,14 +517,6 @@ impl AuthorizedClient {
                 )))
             }
             Err(Unsettled::Stalled) => Err(Error::Stalled),
-        }
-    }
-
-    fn present_device_code(&self, prompt: &DevicePrompt) -> Result<(), InteractionError> {
-        tracing::info!(issuer = prompt.issuer(), "device code presented");
-        match &self.inner.authorizer {
-            Authorizer::Interaction(i) => i.present_device_code(prompt),
-            Authorizer::Follow(_) => Interaction::Headless.present_device_code(prompt),
         }
     }
 

@@ -12,7 +12,7 @@ use mcp_oauth_batteries::driver::{
 use mcp_oauth_batteries::http::{is_redirect_status, loggable_url, same_origin};
 use mcp_oauth_batteries::store::{MemoryStore, StoreKey, StoreLock, StoredEntry, TokenStore};
 use mcp_oauth_batteries::trace::{SPAN_FLOW, SPAN_INTERACTION, SPAN_SEND, SPAN_STORE};
-use mcp_oauth_batteries::{AuthorizationPrompt, DevicePrompt, Interaction, InteractionError};
+use mcp_oauth_batteries::{AuthorizationPrompt, Interaction, InteractionError};
 use mcp_oauth_core::dpop::{DPOP_HEADER, DpopKey, NONCE_HEADER as DPOP_NONCE};
 use mcp_oauth_core::flow::{AuthFlow, Event, FlowError, FlowStatus, LogoutOutcome};
 use mcp_oauth_core::http::{HeaderValue as CoreHeaderValue, HttpResponse};
@@ -34,11 +34,7 @@ const MCP_TOTAL_TIMEOUT: Duration = Duration::from_secs(300);
 pub type Response = ureq::http::Response<ureq::Body>;
 
 /// How the interactive step is performed.
-#[derive(Clone)]
-enum Authorizer {
-    Interaction(Interaction),
-    Follow(RedirectFollower),
-}
+type Authorizer = mcp_oauth_batteries::driver::Authorizer<RedirectFollower>;
 
 /// Builds an [`AuthorizedClient`]. From [`AuthorizedClient::builder`].
 #[must_use]
@@ -511,7 +507,7 @@ impl AuthorizedClient {
                     }
                 },
                 Step::PresentDevice(prompt) => {
-                    if let Err(e) = self.present_device_code(&prompt) {
+                    if let Err(e) = self.inner.authorizer.present_device_code(&prompt) {
                         self.reset(slot)?;
                         return Err(Error::Interaction(e));
                     }
@@ -554,14 +550,6 @@ impl AuthorizedClient {
                 )))
             }
             Err(Unsettled::Stalled) => Err(Error::Stalled),
-        }
-    }
-
-    fn present_device_code(&self, prompt: &DevicePrompt) -> Result<(), InteractionError> {
-        tracing::info!(issuer = prompt.issuer(), "device code presented");
-        match &self.inner.authorizer {
-            Authorizer::Interaction(i) => i.present_device_code(prompt),
-            Authorizer::Follow(_) => Interaction::Headless.present_device_code(prompt),
         }
     }
 
