@@ -17,6 +17,10 @@
 //!
 //! Nothing here makes an OAuth decision; the core does.
 //!
+//! The `driver` feature adds a hidden module with the non-IO half of the adapters'
+//! `AuthorizedClient` (builder options and setters, the drain loop's decisions): an
+//! implementation detail of `mcp-oauth-reqwest` and `mcp-oauth-ureq`, with no stability promise.
+//!
 //! # Example
 //!
 //! A warm-start building block: a store entry survives a process restart.
@@ -35,6 +39,9 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod clock;
+#[cfg(feature = "driver")]
+#[doc(hidden)]
+pub mod driver;
 pub mod follow;
 pub mod http;
 pub mod interaction;

@@ -4,33 +4,24 @@ use core::fmt;
 use core::time::Duration;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use mcp_oauth_batteries::clock::{Clock, SystemClock};
-use mcp_oauth_batteries::http::{Limits, is_redirect_status, loggable_url, same_origin};
-use mcp_oauth_batteries::loopback::{redirect_uri_for, reserve_port};
+use mcp_oauth_batteries::clock::Clock;
+use mcp_oauth_batteries::driver::{
+    Begin, DpopChoice, Drain, MAX_STEPS, Options, Settings, Slot, Step, Trigger, Unsettled,
+    challenge_is_final, choose_redirect_uri, renewal_due,
+};
+use mcp_oauth_batteries::http::{is_redirect_status, loggable_url, same_origin};
 use mcp_oauth_batteries::store::{MemoryStore, StoreKey, StoreLock, StoredEntry, TokenStore};
-use mcp_oauth_batteries::trace::{
-    SPAN_FLOW, SPAN_INTERACTION, SPAN_SEND, SPAN_STORE, TRIGGER_CHALLENGE, TRIGGER_RENEWAL,
-    TRIGGER_START, TRIGGER_STEP_UP,
-};
-use mcp_oauth_batteries::{AuthorizationPrompt, DevicePrompt, Interaction, InteractionError};
-use mcp_oauth_core::Timestamp;
+use mcp_oauth_batteries::trace::{SPAN_FLOW, SPAN_INTERACTION, SPAN_SEND, SPAN_STORE};
+use mcp_oauth_batteries::{AuthorizationPrompt, Interaction, InteractionError};
 use mcp_oauth_core::dpop::{DPOP_HEADER, DpopKey, NONCE_HEADER as DPOP_NONCE};
-use mcp_oauth_core::flow::{
-    AssertionSource, AuthFlow, ClientConfig, Event, FlowConfig, FlowError, FlowErrorKind,
-    FlowStatus, IdpConfig, LogoutOutcome, PreRegisteredClient,
-};
+use mcp_oauth_core::flow::{AuthFlow, Event, FlowError, FlowStatus, LogoutOutcome};
 use mcp_oauth_core::http::{HeaderValue as CoreHeaderValue, HttpResponse};
-use mcp_oauth_core::secret::Assertion;
-use mcp_oauth_core::urls::{UrlPolicy, is_loopback_url};
 use ureq::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
 use ureq::http::{HeaderValue, Method, Request};
 use url::Url;
 
 use crate::Error;
 use crate::transport::{OAuthHttp, RedirectFollower, agent, transport_error};
-
-/// Upper bound on drive-loop steps in one episode (requests + events); far above any real flow.
-const MAX_STEPS: usize = 256;
 
 /// Same-origin redirects an MCP request follows.
 const MAX_MCP_REDIRECTS: usize = 5;
@@ -42,71 +33,28 @@ const MCP_TOTAL_TIMEOUT: Duration = Duration::from_secs(300);
 /// long event streams).
 pub type Response = ureq::http::Response<ureq::Body>;
 
-/// A hook that adjusts each [`FlowConfig`] the client builds.
-type Configure = dyn Fn(FlowConfig) -> FlowConfig + Send + Sync;
-
 /// How the interactive step is performed.
-#[derive(Clone)]
-enum Authorizer {
-    Interaction(Interaction),
-    Follow(RedirectFollower),
-}
+type Authorizer = mcp_oauth_batteries::driver::Authorizer<RedirectFollower>;
 
 /// Builds an [`AuthorizedClient`]. From [`AuthorizedClient::builder`].
 #[must_use]
 pub struct AuthorizedClientBuilder {
-    mcp_url: String,
-    client_name: String,
-    store: Option<Arc<dyn TokenStore>>,
+    options: Options,
     authorizer: Option<Authorizer>,
-    clock: Arc<dyn Clock>,
-    limits: Limits,
-    configure: Option<Arc<Configure>>,
-    client_credentials: Option<PreRegisteredClient>,
-    assertion_grant: Option<AssertionGrant>,
-    redirect_uri: Option<String>,
-    authorization_timeout: Duration,
-    lock_timeout: Duration,
-    device_authorization: bool,
-    dpop: Option<DpopChoice>,
-}
-
-/// Where the DPoP key comes from.
-enum DpopChoice {
-    Key(DpopKey),
-    Generate,
 }
 
 impl fmt::Debug for AuthorizedClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthorizedClientBuilder")
-            .field("mcp_url", &self.mcp_url)
-            .field("client_name", &self.client_name)
+            .field("mcp_url", &self.options.mcp_url)
+            .field("client_name", &self.options.client_name)
             .finish_non_exhaustive()
     }
 }
 
+mcp_oauth_batteries::builder_setters!(AuthorizedClientBuilder, "mcp_oauth_ureq");
+
 impl AuthorizedClientBuilder {
-    /// The client name sent in dynamic registration, also part of the store key. Default
-    /// `"mcp-oauth client"`.
-    pub fn client_name(mut self, name: impl Into<String>) -> Self {
-        self.client_name = name.into();
-        self
-    }
-
-    /// Where tokens, the registration and cached discovery are kept. Default: a fresh
-    /// [`MemoryStore`] (nothing survives the process).
-    pub fn store(mut self, store: impl TokenStore + 'static) -> Self {
-        self.store = Some(Arc::new(store));
-        self
-    }
-
-    /// The same, for a store shared with other clients.
-    pub fn shared_store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.store = Some(store);
-        self
-    }
-
     /// The interactive step. Default [`Interaction::Browser`].
     pub fn interaction(mut self, interaction: Interaction) -> Self {
         self.authorizer = Some(Authorizer::Interaction(interaction));
@@ -120,154 +68,6 @@ impl AuthorizedClientBuilder {
         self
     }
 
-    /// The clock. Default [`SystemClock`].
-    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
-
-    /// Transport limits for OAuth requests (body cap, timeouts). Default [`Limits::default`].
-    pub fn limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// Adjust every [`FlowConfig`] the client builds (scopes, pre-registered clients, quirks).
-    /// Called again on each restore, so it must be deterministic.
-    pub fn configure(
-        mut self,
-        f: impl Fn(FlowConfig) -> FlowConfig + Send + Sync + 'static,
-    ) -> Self {
-        self.configure = Some(Arc::new(f));
-        self
-    }
-
-    /// Use the OAuth client credentials grant (the MCP client-credentials extension) with these
-    /// pre-registered credentials, instead of the authorization code grant: a machine-to-machine
-    /// client that never registers and never runs the interactive step (checklist M-2). The
-    /// credentials are added to the [`FlowConfig`] with
-    /// [`FlowConfig::pre_registered`] before the [`configure`](Self::configure) hook runs;
-    /// bind them to an issuer with [`PreRegisteredClient::new`] when you know it.
-    ///
-    /// ```
-    /// # use mcp_oauth_ureq::AuthorizedClient;
-    /// # use mcp_oauth_core::flow::PreRegisteredClient;
-    /// # use mcp_oauth_core::secret::ClientSecret;
-    /// let builder = AuthorizedClient::builder("https://mcp.example.com/mcp").client_credentials(
-    ///     PreRegisteredClient::new("https://auth.example.com", "my-service")
-    ///         .with_secret(ClientSecret::new("s3cret".into())),
-    /// );
-    /// # let _ = builder;
-    /// ```
-    pub fn client_credentials(mut self, client: PreRegisteredClient) -> Self {
-        self.client_credentials = Some(client);
-        self
-    }
-
-    /// Use workload identity federation (SEP-1933): an RFC 7523 JWT bearer grant with a
-    /// workload JWT from `provider`, as the pre-registered `client` (usually with no secret:
-    /// `none` authentication sends its `client_id`). Never registers, never runs the
-    /// interactive step, never falls back to another grant.
-    ///
-    /// `provider` is called with the authorization server's issuer (the audience the JWT must
-    /// name) before every grant, renewals included, so it can read a token file that the
-    /// platform rotates; `None` makes the attempt fail with [`Error::NoAssertion`].
-    ///
-    /// ```
-    /// # use mcp_oauth_ureq::AuthorizedClient;
-    /// # use mcp_oauth_core::flow::PreRegisteredClient;
-    /// # use mcp_oauth_core::secret::Assertion;
-    /// let builder = AuthorizedClient::builder("https://mcp.example.com/mcp").workload_identity(
-    ///     PreRegisteredClient::new("https://auth.example.com", "my-workload"),
-    ///     |_issuer| {
-    ///         let jwt = std::fs::read_to_string("/var/run/secrets/tokens/mcp").ok()?;
-    ///         Some(Assertion::new(jwt.trim().to_owned()))
-    ///     },
-    /// );
-    /// # let _ = builder;
-    /// ```
-    pub fn workload_identity(
-        mut self,
-        client: PreRegisteredClient,
-        provider: impl Fn(&str) -> Option<Assertion> + Send + Sync + 'static,
-    ) -> Self {
-        self.assertion_grant = Some(AssertionGrant::Workload {
-            client,
-            provider: Arc::new(provider),
-        });
-        self
-    }
-
-    /// Use enterprise-managed authorization (SEP-990): after discovery, exchange the user's ID
-    /// token at the enterprise IdP (`idp`) for an ID-JAG, then present it at the MCP
-    /// authorization server in an RFC 7523 JWT bearer grant as the pre-registered `client`.
-    /// Never registers, never runs the interactive step.
-    ///
-    /// ```
-    /// # use mcp_oauth_ureq::AuthorizedClient;
-    /// # use mcp_oauth_core::flow::{IdpConfig, PreRegisteredClient};
-    /// # use mcp_oauth_core::secret::{ClientSecret, SubjectToken};
-    /// # use mcp_oauth_core::token::ClientAuth;
-    /// let idp = IdpConfig::new(
-    ///     "https://idp.example.com/oauth2/token",
-    ///     ClientAuth::None { client_id: "client-at-idp".into() },
-    ///     SubjectToken::new("eyJ…".into()),
-    /// );
-    /// let builder = AuthorizedClient::builder("https://mcp.example.com/mcp").enterprise(
-    ///     PreRegisteredClient::new("https://auth.example.com", "client-at-as")
-    ///         .with_secret(ClientSecret::new("s3cret".into())),
-    ///     idp,
-    /// );
-    /// # let _ = builder;
-    /// ```
-    pub fn enterprise(mut self, client: PreRegisteredClient, idp: IdpConfig) -> Self {
-        self.assertion_grant = Some(AssertionGrant::Enterprise { client, idp });
-        self
-    }
-
-    /// A fixed redirect URI (for a pre-registered client). Default: the stored one, else
-    /// `http://127.0.0.1:<ephemeral port>/callback`.
-    pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
-        self.redirect_uri = Some(uri.into());
-        self
-    }
-
-    /// How long the interactive step may take. Default 10 minutes.
-    pub fn authorization_timeout(mut self, timeout: Duration) -> Self {
-        self.authorization_timeout = timeout;
-        self
-    }
-
-    /// Use the device authorization grant (RFC 8628) when the authorization server advertises
-    /// it: the user gets a code to enter at a URL on any device (presented by the
-    /// [`Interaction`] with [`Interaction::present_device_code`], or printed to stderr with a
-    /// redirect follower), and the client polls the token endpoint meanwhile, as often as the
-    /// server allows. For headless machines. Falls back to the redirect flow when the server
-    /// has no device endpoint (see [`FlowConfig::device_authorization`]). Default off.
-    pub fn device_authorization(mut self, on: bool) -> Self {
-        self.device_authorization = on;
-        self
-    }
-
-    /// Use DPoP (RFC 9449) with a fresh ES256 key from the OS random number generator: tokens
-    /// are bound to the key, every token request and every MCP request carries a fresh proof,
-    /// and `use_dpop_nonce` answers (token endpoint and MCP server) are retried once with the
-    /// server's nonce. See [`FlowConfig::dpop`] for the rules.
-    ///
-    /// The key lives as long as the client: tokens stored by an earlier process (bound to
-    /// another key) are not reused, and the client authorizes again. Pass your own persistent
-    /// key with [`dpop_key`](Self::dpop_key) to keep DPoP-bound tokens across restarts.
-    pub fn dpop(mut self) -> Self {
-        self.dpop = Some(DpopChoice::Generate);
-        self
-    }
-
-    /// Use DPoP (RFC 9449) with this key (see [`dpop`](Self::dpop)).
-    pub fn dpop_key(mut self, key: DpopKey) -> Self {
-        self.dpop = Some(DpopChoice::Key(key));
-        self
-    }
-
     /// Build the client: load the store entry (a warm start restores the flow from it with no
     /// network request), choose the redirect URI, create the HTTP agents.
     ///
@@ -276,27 +76,23 @@ impl AuthorizedClientBuilder {
     /// [`Error::InvalidUrl`], [`Error::Store`] (for example a corrupt store file),
     /// [`Error::Entropy`], [`Error::Interaction`] when no loopback port can be reserved.
     pub fn build(self) -> Result<AuthorizedClient, Error> {
-        let mcp_url = Url::parse(&self.mcp_url).map_err(|_| Error::InvalidUrl)?;
-        let store: Arc<dyn TokenStore> = match self.store {
+        let authorizer = self
+            .authorizer
+            .unwrap_or(Authorizer::Interaction(Interaction::Browser));
+        let o = self.options;
+        let mcp_url = Url::parse(&o.mcp_url).map_err(|_| Error::InvalidUrl)?;
+        let store: Arc<dyn TokenStore> = match o.store {
             Some(store) => store,
             None => Arc::new(MemoryStore::new()),
         };
-        let key = StoreKey::new(self.mcp_url.clone(), self.client_name.clone());
+        let key = StoreKey::new(o.mcp_url.clone(), o.client_name.clone());
         let stored = {
             let _span = tracing::info_span!(SPAN_STORE, op = "load").entered();
             store.load(&key).map_err(Error::Store)?
         };
-        let redirect_uri = match self
-            .redirect_uri
-            .or_else(|| stored.as_ref().and_then(|e| e.redirect_uri.clone()))
-        {
-            Some(uri) => uri,
-            None => redirect_uri_for(
-                reserve_port().map_err(|e| Error::Interaction(e.into()))?,
-                "/callback",
-            ),
-        };
-        let dpop = match self.dpop {
+        let redirect_uri = choose_redirect_uri(o.redirect_uri, stored.as_ref())
+            .map_err(|e| Error::Interaction(e.into()))?;
+        let dpop = match o.dpop {
             None => None,
             Some(DpopChoice::Key(key)) => Some(key),
             Some(DpopChoice::Generate) => Some(
@@ -306,28 +102,26 @@ impl AuthorizedClientBuilder {
         };
         let settings = Settings {
             dpop,
-            mcp_url: self.mcp_url,
-            client_name: self.client_name,
-            configure: self.configure,
-            client_credentials: self.client_credentials,
-            assertion_grant: self.assertion_grant,
-            authorization_timeout: self.authorization_timeout,
-            device_authorization: self.device_authorization,
+            mcp_url: o.mcp_url,
+            client_name: o.client_name,
+            configure: o.configure,
+            client_credentials: o.client_credentials,
+            assertion_grant: o.assertion_grant,
+            authorization_timeout: o.authorization_timeout,
+            device_authorization: o.device_authorization,
         };
-        let (flow, last_seen) = settings.flow_from(&redirect_uri, stored)?;
+        let (flow, last_seen) = flow_from(&settings, &redirect_uri, stored)?;
         Ok(AuthorizedClient {
             inner: Arc::new(Inner {
                 mcp_url,
-                http: agent(&self.limits, Some(MCP_TOTAL_TIMEOUT)),
-                oauth: OAuthHttp::new(self.limits),
-                authorizer: self
-                    .authorizer
-                    .unwrap_or(Authorizer::Interaction(Interaction::Browser)),
+                http: agent(&o.limits, Some(MCP_TOTAL_TIMEOUT)),
+                oauth: OAuthHttp::new(o.limits),
+                authorizer,
                 store,
                 key,
-                clock: self.clock,
+                clock: o.clock,
                 settings,
-                lock_timeout: self.lock_timeout,
+                lock_timeout: o.lock_timeout,
                 slot: Mutex::new(Slot {
                     flow,
                     redirect_uri,
@@ -336,118 +130,6 @@ impl AuthorizedClientBuilder {
             }),
         })
     }
-}
-
-struct Settings {
-    dpop: Option<DpopKey>,
-    mcp_url: String,
-    client_name: String,
-    configure: Option<Arc<Configure>>,
-    client_credentials: Option<PreRegisteredClient>,
-    assertion_grant: Option<AssertionGrant>,
-    authorization_timeout: Duration,
-    device_authorization: bool,
-}
-
-/// The caller's workload JWT source (see [`AuthorizedClientBuilder::workload_identity`]).
-type AssertionProvider = dyn Fn(&str) -> Option<Assertion> + Send + Sync;
-
-/// A JWT bearer grant mode (SEP-1933, SEP-990).
-#[derive(Clone)]
-enum AssertionGrant {
-    Workload {
-        client: PreRegisteredClient,
-        provider: Arc<AssertionProvider>,
-    },
-    Enterprise {
-        client: PreRegisteredClient,
-        idp: IdpConfig,
-    },
-}
-
-impl AssertionGrant {
-    fn flow_config(&self, mcp_url: &str) -> FlowConfig {
-        match self {
-            Self::Workload { client, .. } => {
-                FlowConfig::new(mcp_url, ClientConfig::jwt_bearer(AssertionSource::OnDemand))
-                    .pre_registered(client.clone())
-            }
-            Self::Enterprise { client, idp } => {
-                FlowConfig::new(mcp_url, ClientConfig::enterprise(idp.clone()))
-                    .pre_registered(client.clone())
-            }
-        }
-    }
-}
-
-impl Settings {
-    fn config(&self, redirect_uri: &str) -> FlowConfig {
-        let mut config = match &self.client_credentials {
-            Some(client) => {
-                FlowConfig::new(self.mcp_url.clone(), ClientConfig::client_credentials())
-                    .pre_registered(client.clone())
-            }
-            None => FlowConfig::new(
-                self.mcp_url.clone(),
-                ClientConfig::authorization_code(self.client_name.clone(), redirect_uri),
-            ),
-        }
-        .authorization_timeout(self.authorization_timeout);
-        if let Some(grant) = &self.assertion_grant {
-            config = grant
-                .flow_config(&self.mcp_url)
-                .authorization_timeout(self.authorization_timeout);
-        }
-        if self.device_authorization {
-            config = config.device_authorization(true);
-        }
-        if let Some(key) = &self.dpop {
-            config = config.dpop(key.clone());
-        }
-        if Url::parse(&self.mcp_url).is_ok_and(|u| is_loopback_url(&u) && u.scheme() == "http") {
-            // A loopback MCP server (development, tests): allow loopback http everywhere.
-            config = config.url_policy(UrlPolicy::https_only().allow_loopback_http());
-        }
-        match &self.configure {
-            Some(f) => f(config),
-            None => config,
-        }
-    }
-
-    /// A flow restored from `stored` (warm start) or a new one; with the entry it came from.
-    fn flow_from(
-        &self,
-        redirect_uri: &str,
-        stored: Option<StoredEntry>,
-    ) -> Result<(AuthFlow, Option<StoredEntry>), Error> {
-        let seed = mcp_oauth_batteries::entropy().map_err(Error::Entropy)?;
-        let mut flow = match stored {
-            Some(entry) => {
-                match AuthFlow::restore(self.config(redirect_uri), seed, entry.state.clone()) {
-                    Ok(flow) => {
-                        tracing::debug!(has_tokens = entry.state.has_tokens(), "warm start");
-                        (flow, Some(entry))
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "stored state not usable; starting cold");
-                        let seed = mcp_oauth_batteries::entropy().map_err(Error::Entropy)?;
-                        (AuthFlow::new(self.config(redirect_uri), seed), Some(entry))
-                    }
-                }
-            }
-            None => (AuthFlow::new(self.config(redirect_uri), seed), None),
-        };
-        // The drain rule after `new` / `restore`: restore emits `Authorized`, nothing to act on.
-        while flow.0.poll_event().is_some() {}
-        Ok(flow)
-    }
-}
-
-struct Slot {
-    flow: AuthFlow,
-    redirect_uri: String,
-    /// The store entry this flow was restored from or last saved (to notice other writers).
-    last_seen: Option<StoredEntry>,
 }
 
 struct Inner {
@@ -461,19 +143,6 @@ struct Inner {
     settings: Settings,
     lock_timeout: Duration,
     slot: Mutex<Slot>,
-}
-
-/// What starts a drive of the flow.
-enum Trigger {
-    /// The token is due for renewal.
-    Renewal,
-    /// The MCP server answered 401/403 to a request that carried `used`.
-    Challenge {
-        response: HttpResponse,
-        used: Option<CoreHeaderValue>,
-    },
-    /// Authorize now.
-    Start,
 }
 
 /// An MCP client that handles authorization: see the [crate docs](crate).
@@ -498,20 +167,8 @@ impl AuthorizedClient {
     /// A builder for a client of the MCP server at `mcp_url`.
     pub fn builder(mcp_url: impl Into<String>) -> AuthorizedClientBuilder {
         AuthorizedClientBuilder {
-            mcp_url: mcp_url.into(),
-            client_name: "mcp-oauth client".into(),
-            store: None,
+            options: Options::new(mcp_url.into()),
             authorizer: None,
-            clock: Arc::new(SystemClock),
-            limits: Limits::default(),
-            configure: None,
-            client_credentials: None,
-            assertion_grant: None,
-            redirect_uri: None,
-            authorization_timeout: Duration::from_secs(600),
-            lock_timeout: Duration::from_secs(60),
-            device_authorization: false,
-            dpop: None,
         }
     }
 
@@ -700,12 +357,7 @@ impl AuthorizedClient {
                         retried = true;
                         continue;
                     }
-                    Err(Error::Flow(e))
-                        if matches!(
-                            e.kind(),
-                            FlowErrorKind::Forbidden | FlowErrorKind::NotAChallenge { .. }
-                        ) =>
-                    {
+                    Err(Error::Flow(e)) if challenge_is_final(&e) => {
                         return Ok(resp);
                     }
                     Err(e) => return Err(e),
@@ -811,154 +463,72 @@ impl AuthorizedClient {
     /// Drive the flow for `trigger` until it settles. Runs under the flow mutex (single
     /// flight) and the store lock (other processes), after re-reading the store entry.
     fn drive(&self, slot: &mut Slot, trigger: Trigger) -> Result<(), Error> {
-        let name = match &trigger {
-            Trigger::Renewal => TRIGGER_RENEWAL,
-            Trigger::Challenge { response, .. } if response.status == 403 => TRIGGER_STEP_UP,
-            Trigger::Challenge { .. } => TRIGGER_CHALLENGE,
-            Trigger::Start => TRIGGER_START,
-        };
+        let name = trigger.trace_name();
         let span = tracing::info_span!(SPAN_FLOW, trigger = name);
         let _entered = span.enter();
         let _lock = self.store_lock()?;
         self.reread(slot)?;
         let now = self.inner.clock.now();
-        let mut first_error = None;
-        match trigger {
-            Trigger::Renewal => {
-                if !renewal_due(&slot.flow, now) {
-                    tracing::debug!("renewed by another holder of the store");
-                    return Ok(());
-                }
-                slot.flow.handle_timeout(now);
-            }
-            Trigger::Challenge { response, used } => {
-                let current = slot.flow.authorization_header(now);
-                if current.is_some() && current != used {
-                    tracing::debug!("token changed meanwhile; retrying with it");
-                    return Ok(());
-                }
-                first_error = slot.flow.handle_challenge(now, &response).err();
-                if let Some(e) = &first_error
-                    && matches!(
-                        e.kind(),
-                        FlowErrorKind::Forbidden | FlowErrorKind::NotAChallenge { .. }
-                    )
-                {
-                    return Err(Error::Flow(e.clone()));
-                }
-            }
-            Trigger::Start => slot.flow.start(now),
-        }
+        let first_error = match trigger.begin(&mut slot.flow, now).map_err(Error::Flow)? {
+            Begin::Settled => return Ok(()),
+            Begin::Run(first_error) => first_error,
+        };
         self.run_until_settled(slot, first_error)
     }
 
-    /// The drain loop of the flow's module docs.
+    /// The drain loop of the flow's module docs (the decisions are [`Drain`]'s).
     fn run_until_settled(
         &self,
         slot: &mut Slot,
         sync_error: Option<FlowError>,
     ) -> Result<(), Error> {
-        let mut failure: Option<FlowError> = None;
-        let mut redirect_error: Option<FlowError> = None;
-        // While a device code is out (RFC 8628) the loop also sleeps until the flow's next
-        // poll; those rounds do not count against the step bound (the code's expiry ends them).
-        let mut device_waiting = false;
-        let mut steps = 0;
-        while steps < MAX_STEPS {
-            if !device_waiting {
-                steps += 1;
-            }
-            if let Some((id, request)) = slot.flow.poll_request() {
-                let result = self.inner.oauth.execute(&request);
-                let now = self.inner.clock.now();
-                match result {
-                    Ok(resp) => slot.flow.handle_response(now, id, resp),
-                    Err(e) => {
-                        tracing::debug!(error = %e, "OAuth request failed");
-                        slot.flow.handle_transport_error(now, id, e);
-                    }
-                }
-                continue;
-            }
-            match slot.flow.poll_event() {
-                Some(Event::OpenAuthorizationUrl {
-                    url,
-                    redirect_uri,
-                    issuer,
-                }) => {
-                    let prompt = AuthorizationPrompt::new(url, redirect_uri, issuer);
-                    match self.authorize_user(&prompt) {
-                        Ok(redirect) => {
-                            let now = self.inner.clock.now();
-                            if let Err(e) = slot.flow.handle_redirect(now, &redirect) {
-                                redirect_error = Some(e);
-                            }
-                        }
+        let mut drain = Drain::new(sync_error);
+        loop {
+            match drain.next(&mut slot.flow) {
+                Step::Request(id, request) => {
+                    let result = self.inner.oauth.execute(&request);
+                    let now = self.inner.clock.now();
+                    match result {
+                        Ok(resp) => slot.flow.handle_response(now, id, resp),
                         Err(e) => {
-                            self.reset(slot)?;
-                            return Err(Error::Interaction(e));
+                            tracing::debug!(error = %e, "OAuth request failed");
+                            slot.flow.handle_transport_error(now, id, e);
                         }
                     }
                 }
-                Some(Event::DeviceAuthorization {
-                    user_code,
-                    verification_uri,
-                    verification_uri_complete,
-                    expires_at,
-                    issuer,
-                }) => {
-                    let prompt = DevicePrompt::new(
-                        user_code,
-                        verification_uri,
-                        verification_uri_complete,
-                        expires_at,
-                        issuer,
-                    );
-                    if let Err(e) = self.present_device_code(&prompt) {
+                Step::Authorize(prompt) => match self.authorize_user(&prompt) {
+                    Ok(redirect) => {
+                        let now = self.inner.clock.now();
+                        drain.redirect(&mut slot.flow, now, &redirect);
+                    }
+                    Err(e) => {
                         self.reset(slot)?;
                         return Err(Error::Interaction(e));
                     }
-                    device_waiting = true;
+                },
+                Step::PresentDevice(prompt) => {
+                    if let Err(e) = self.inner.authorizer.present_device_code(&prompt) {
+                        self.reset(slot)?;
+                        return Err(Error::Interaction(e));
+                    }
+                    drain.device_presented();
                 }
-                Some(Event::StateChanged) => {
+                Step::Persist => {
                     if let Err(e) = self.persist(slot) {
                         // F-4: never use tokens that could not be stored.
                         self.reset(slot)?;
                         return Err(e);
                     }
                 }
-                Some(Event::Failed(e)) => {
-                    tracing::info!(error = %e, "authorization attempt failed");
-                    device_waiting = false;
-                    failure = Some(e);
-                }
-                Some(Event::AssertionRequired { issuer }) => {
-                    let assertion = match &self.inner.settings.assertion_grant {
-                        Some(AssertionGrant::Workload { provider, .. }) => provider(&issuer),
-                        _ => None,
-                    };
-                    let Some(assertion) = assertion else {
+                Step::Assertion(issuer) => {
+                    let Some(assertion) = self.inner.settings.assertion(&issuer) else {
                         self.reset(slot)?;
                         return Err(Error::NoAssertion);
                     };
                     let now = self.inner.clock.now();
-                    if let Err(e) = slot.flow.handle_assertion(now, assertion) {
-                        failure = Some(e);
-                    }
+                    drain.assertion(&mut slot.flow, now, assertion);
                 }
-                Some(Event::Refreshed) => tracing::info!("token refreshed"),
-                Some(Event::Authorized) => {
-                    device_waiting = false;
-                    tracing::info!("authorized");
-                }
-                Some(_) => {}
-                None if device_waiting
-                    && slot.flow.status() == FlowStatus::AwaitingAuthorization =>
-                {
-                    // The flow's own timer: the next device poll, or the code's expiry.
-                    let Some(at) = slot.flow.poll_timeout() else {
-                        break;
-                    };
+                Step::Sleep(at) => {
                     let wait = at.saturating_duration_since(self.inner.clock.now());
                     std::thread::sleep(wait);
                     // The sleep reached `at`; a clock read a hair earlier must not make the
@@ -966,32 +536,20 @@ impl AuthorizedClient {
                     let now = self.inner.clock.now().max(at);
                     slot.flow.handle_timeout(now);
                 }
-                None => break,
+                Step::Done => break,
             }
         }
-        if let Some(e) = failure.or(redirect_error).or(sync_error)
-            && slot.flow.status() != FlowStatus::Authorized
-        {
-            return Err(Error::Flow(e));
-        }
-        match slot.flow.status() {
-            FlowStatus::Authorized => Ok(()),
-            FlowStatus::AwaitingAuthorization => {
+        match drain.finish(&slot.flow) {
+            Ok(()) => Ok(()),
+            Err(Unsettled::Failed(e)) => Err(Error::Flow(e)),
+            Err(Unsettled::Refused) => {
                 // A refused redirect left the attempt pending; start over next time.
                 self.reset(slot)?;
                 Err(Error::Interaction(InteractionError::Other(
                     "the authorization response was refused".into(),
                 )))
             }
-            _ => Err(Error::Stalled),
-        }
-    }
-
-    fn present_device_code(&self, prompt: &DevicePrompt) -> Result<(), InteractionError> {
-        tracing::info!(issuer = prompt.issuer(), "device code presented");
-        match &self.inner.authorizer {
-            Authorizer::Interaction(i) => i.present_device_code(prompt),
-            Authorizer::Follow(_) => Interaction::Headless.present_device_code(prompt),
+            Err(Unsettled::Stalled) => Err(Error::Stalled),
         }
     }
 
@@ -1036,7 +594,7 @@ impl AuthorizedClient {
         };
         if stored.is_some() && stored != slot.last_seen {
             tracing::info!("store entry changed by another client; resuming from it");
-            let (flow, seen) = self.inner.settings.flow_from(&slot.redirect_uri, stored)?;
+            let (flow, seen) = flow_from(&self.inner.settings, &slot.redirect_uri, stored)?;
             slot.flow = flow;
             slot.last_seen = seen;
         }
@@ -1053,22 +611,34 @@ impl AuthorizedClient {
 
     /// Replace the flow by one restored from the last stored entry (or a new one).
     fn reset(&self, slot: &mut Slot) -> Result<(), Error> {
-        let (flow, seen) = self
-            .inner
-            .settings
-            .flow_from(&slot.redirect_uri, slot.last_seen.clone())?;
+        let (flow, seen) = flow_from(
+            &self.inner.settings,
+            &slot.redirect_uri,
+            slot.last_seen.clone(),
+        )?;
         slot.flow = flow;
         slot.last_seen = seen;
         Ok(())
     }
 }
 
-fn renewal_due(flow: &AuthFlow, now: Timestamp) -> bool {
-    flow.status() == FlowStatus::Authorized && flow.poll_timeout().is_some_and(|t| t <= now)
+/// [`Settings::flow_from`] with the crate's error, drained.
+fn flow_from(
+    settings: &Settings,
+    redirect_uri: &str,
+    stored: Option<StoredEntry>,
+) -> Result<(AuthFlow, Option<StoredEntry>), Error> {
+    let mut flow = settings
+        .flow_from(redirect_uri, stored)
+        .map_err(Error::Entropy)?;
+    // The drain rule after `new` / `restore`: restore emits `Authorized`, nothing to act on.
+    while flow.0.poll_event().is_some() {}
+    Ok(flow)
 }
 
 #[cfg(test)]
 mod tests {
+    use mcp_oauth_batteries::loopback::reserve_port;
     use std::io::{Read, Write};
     use std::net::{Ipv4Addr, TcpListener};
     use std::sync::mpsc;
