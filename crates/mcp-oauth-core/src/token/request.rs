@@ -795,7 +795,6 @@ impl TokenRequest {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
